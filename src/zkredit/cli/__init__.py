@@ -1,0 +1,1 @@
+"""The ``zkredit`` command line."""

@@ -1,0 +1,74 @@
+"""Entry point of the ``zkredit`` command."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from zkredit import __version__
+from zkredit.cli import bench, ceremony, circuits, credential, proofs
+from zkredit.cli.output import Funnel
+
+app = typer.Typer(
+    name="zkredit",
+    help=(
+        "ZKredit: prove income, credit history, collateral and KYC status to a lender "
+        "without revealing them.\n\n"
+        "Start with `zkredit demo`, or `zkredit circuits list` to see the circuits."
+    ),
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"zkredit {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    traceback: bool = typer.Option(
+        False, "--traceback", help="Print the full Python traceback on errors."
+    ),
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Show the version and exit."
+    ),
+) -> None:
+    """ZKredit command line."""
+    Funnel.show_traceback = traceback
+
+
+app.add_typer(circuits.app, name="circuits")
+app.add_typer(credential.app, name="credential")
+app.add_typer(bench.app, name="bench")
+app.command("ceremony")(ceremony.ceremony)
+app.command("prove")(proofs.prove)
+app.command("verify")(proofs.verify)
+app.command("demo")(proofs.demo)
+
+
+def run() -> None:
+    """Console-script entry: every error goes through the one funnel."""
+    try:
+        app(standalone_mode=False)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except (typer.Abort, KeyboardInterrupt) as exc:
+        sys.exit(Funnel.handle(KeyboardInterrupt() if isinstance(exc, typer.Abort) else exc))
+    except SystemExit:
+        raise
+    except BaseException as exc:  # groth16py panics derive from BaseException
+        import click
+
+        if isinstance(exc, click.ClickException):
+            exc.show()
+            sys.exit(2)
+        sys.exit(Funnel.handle(exc))
+
+
+if __name__ == "__main__":
+    run()

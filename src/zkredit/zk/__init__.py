@@ -1,0 +1,1 @@
+"""Byte-compatible Python implementations of the circomlib/circomlibjs primitives."""

@@ -1,0 +1,199 @@
+"""The trusted-setup ceremony, run with snarkjs.
+
+Phase 1 is a powers-of-tau sized to the largest circuit (two contributions and
+a beacon, then ``prepare phase2``). Phase 2 runs per circuit on its ``--O2``
+r1cs: ``groth16 setup``, two independent contributions, and a beacon. Outputs
+go to ``circuits/keys/`` with a transcript of contribution hashes and a sha256
+manifest. The prepared ptau is kept so anyone can re-check every key with
+``snarkjs zkey verify``.
+
+``prepare phase2`` at 2^14 takes minutes on a 2-core machine, which is why the
+outputs are committed and CI never re-runs this.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import secrets
+import shutil
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from zkredit.zk.manifest import MANIFEST_NAME, CircuitCatalog, sha256_file
+from zkredit.zk.toolchain import NodeTools
+
+Progress = Callable[[str], None]
+
+PHASE2_CONTRIBUTIONS = 2
+BEACON_ITERATIONS = 10
+TOOL_VERSIONS = {"circom2": "0.2.23", "snarkjs": "0.7.6", "circomlib": "2.0.5"}
+
+
+def ptau_name(power: int) -> str:
+    return f"pot{power}_final.ptau"
+
+
+def required_power(catalog: CircuitCatalog) -> int:
+    """Smallest power of two whose domain fits every circuit's constraints and inputs."""
+    need = max(spec.constraints + spec.n_public + 1 for spec in catalog)
+    power = 1
+    while (1 << power) < need:
+        power += 1
+    return max(power, 8)
+
+
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+_HASH_LINE = re.compile(r"^\s*((?:[0-9a-f]{8}\s+){3}[0-9a-f]{8})\s*$")
+
+
+def contribution_hashes(output: str) -> list[str]:
+    """Extract 'Contribution Hash' values (64 bytes, hex) from snarkjs output."""
+    hashes: list[str] = []
+    lines = _ANSI.sub("", output).splitlines()
+    for i, line in enumerate(lines):
+        if "Contribution Hash" in line or "Contribution Response Hash" in line:
+            groups = [m.group(1) for ln in lines[i + 1 : i + 5] if (m := _HASH_LINE.match(ln))]
+            if len(groups) == 4:
+                hashes.append("".join(g.replace(" ", "").replace("\t", "") for g in groups))
+    return hashes
+
+
+def compile_circuit(tools: NodeTools, catalog: CircuitCatalog, name: str, out_dir: Path) -> None:
+    """Compile one circuit with circom ``--O2`` to r1cs, wasm and sym in ``out_dir``."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    tools.circom(
+        catalog.source_path(name), "--r1cs", "--wasm", "--sym", "--O2",
+        "-l", tools.circomlib, "-o", out_dir,
+    )
+
+
+def sources_digest(catalog: CircuitCatalog) -> dict[str, str]:
+    return {
+        str(p.relative_to(catalog.circuits_dir)): sha256_file(p) for p in catalog.source_files()
+    }
+
+
+def default_beacon(catalog: CircuitCatalog) -> str:
+    """A public beacon value: sha256 over every circuit source (nobody controls it alone)."""
+    h = hashlib.sha256()
+    for rel, digest in sorted(sources_digest(catalog).items()):
+        h.update(f"{rel}:{digest}\n".encode())
+    return h.hexdigest()
+
+
+@dataclass
+class Ceremony:
+    """Runs phase 1 (optional) and phase 2 for every circuit into ``catalog.keys_dir``."""
+
+    tools: NodeTools
+    catalog: CircuitCatalog
+    progress: Progress = lambda _msg: None
+    fresh_ptau: bool = False
+    beacon: str | None = None
+
+    def steps(self) -> int:
+        per_circuit = 3 + PHASE2_CONTRIBUTIONS + 1  # compile, setup, contribs, beacon, export
+        phase1 = 5 if self.fresh_ptau or not self._ptau_path().is_file() else 0
+        return phase1 + per_circuit * len(self.catalog.names()) + 1
+
+    def _ptau_path(self) -> Path:
+        return self.catalog.keys_dir / ptau_name(required_power(self.catalog))
+
+    def run(self) -> dict[str, Any]:
+        keys = self.catalog.keys_dir
+        keys.mkdir(parents=True, exist_ok=True)
+        transcript: list[dict[str, Any]] = []
+        with tempfile.TemporaryDirectory(prefix="zkredit-ceremony-") as tmp:
+            work = Path(tmp)
+            ptau = self._phase1(work, transcript)
+            beacon = self.beacon or default_beacon(self.catalog)
+            circuits: dict[str, dict[str, str]] = {}
+            for name in self.catalog.names():
+                circuits[name] = self._phase2(name, work, ptau, beacon, transcript)
+        (keys / "transcript.json").write_text(json.dumps(transcript, indent=2) + "\n")
+        manifest = {
+            "version": 1,
+            "setup": "ceremony",
+            "tools": TOOL_VERSIONS,
+            "ptau": {
+                "file": ptau.name,
+                "power": required_power(self.catalog),
+                "sha256": sha256_file(ptau),
+            },
+            "phase2": {
+                "contributions": PHASE2_CONTRIBUTIONS,
+                "beacon": beacon,
+                "beacon_iterations": BEACON_ITERATIONS,
+            },
+            "sources": sources_digest(self.catalog),
+            "circuits": circuits,
+            "transcript_sha256": sha256_file(keys / "transcript.json"),
+        }
+        (keys / MANIFEST_NAME).write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
+        self.progress("wrote manifest")
+        return manifest
+
+    def _phase1(self, work: Path, transcript: list[dict[str, Any]]) -> Path:
+        final = self._ptau_path()
+        if final.is_file() and not self.fresh_ptau:
+            self.progress(f"phase 1: reusing {final.name}")
+            previous = self.catalog.keys_dir / "transcript.json"
+            if previous.is_file():
+                old = json.loads(previous.read_text())
+                transcript.extend(e for e in old if e.get("phase") == 1)
+            return final
+        power = required_power(self.catalog)
+        sj = self.tools.snarkjs
+        p0, p1, p2, pb = (work / f"pot_{i}.ptau" for i in ("0", "1", "2", "beacon"))
+        self.progress(f"phase 1: new powers of tau 2^{power}")
+        sj("powersoftau", "new", "bn128", str(power), p0)
+        for i, (src, dst) in enumerate(((p0, p1), (p1, p2)), start=1):
+            self.progress(f"phase 1: contribution {i}")
+            out = sj("powersoftau", "contribute", src, dst, f"--name=zkredit phase1 #{i}",
+                     f"-e={secrets.token_hex(32)}")
+            transcript.append({"phase": 1, "step": f"contribution {i}",
+                               "hashes": contribution_hashes(out)})
+        self.progress("phase 1: beacon")
+        out = sj("powersoftau", "beacon", p2, pb, hashlib.sha256(b"zkredit-phase1").hexdigest(),
+                 str(BEACON_ITERATIONS), "-n=zkredit phase1 beacon")
+        transcript.append({"phase": 1, "step": "beacon", "hashes": contribution_hashes(out)})
+        self.progress("phase 1: prepare phase 2 (slow)")
+        sj("powersoftau", "prepare", "phase2", pb, final)
+        return final
+
+    def _phase2(
+        self, name: str, work: Path, ptau: Path, beacon: str, transcript: list[dict[str, Any]]
+    ) -> dict[str, str]:
+        sj = self.tools.snarkjs
+        keys = self.catalog.keys_dir
+        self.progress(f"{name}: compile (--O2)")
+        build = work / "build"
+        compile_circuit(self.tools, self.catalog, name, build)
+        shutil.copyfile(build / f"{name}.r1cs", self.catalog.artifact_path(name, "r1cs"))
+        shutil.copyfile(build / f"{name}_js" / f"{name}.wasm",
+                        self.catalog.artifact_path(name, "wasm"))
+        self.progress(f"{name}: groth16 setup")
+        zk = [work / f"{name}_{i:04d}.zkey" for i in range(PHASE2_CONTRIBUTIONS + 1)]
+        sj("groth16", "setup", self.catalog.artifact_path(name, "r1cs"), ptau, zk[0])
+        for i in range(1, PHASE2_CONTRIBUTIONS + 1):
+            self.progress(f"{name}: contribution {i}")
+            out = sj("zkey", "contribute", zk[i - 1], zk[i], f"--name=zkredit {name} #{i}",
+                     f"-e={secrets.token_hex(32)}")
+            transcript.append({"phase": 2, "circuit": name, "step": f"contribution {i}",
+                               "hashes": contribution_hashes(out)})
+        self.progress(f"{name}: beacon")
+        final = self.catalog.artifact_path(name, "zkey")
+        out = sj("zkey", "beacon", zk[-1], final, beacon, str(BEACON_ITERATIONS),
+                 f"-n=zkredit {name} beacon")
+        transcript.append({"phase": 2, "circuit": name, "step": "beacon",
+                           "hashes": contribution_hashes(out)})
+        self.progress(f"{name}: export verification key")
+        vkey = self.catalog.artifact_path(name, "vkey")
+        sj("zkey", "export", "verificationkey", final, vkey)
+        return {kind: sha256_file(self.catalog.artifact_path(name, kind))
+                for kind in ("r1cs", "wasm", "zkey", "vkey")}
