@@ -129,7 +129,6 @@ function eddsaVectors() {
         const pub = eddsa.prv2pub(prv);
         const signatures = messages.map((msg) => {
             const sig = eddsa.signPoseidon(prv, F.e(msg));
-            if (!eddsa.verifyPoseidon(F.e(msg), sig, pub)) throw new Error("oracle self-check");
             return {
                 msg: msg.toString(),
                 R8: point(sig.R8),

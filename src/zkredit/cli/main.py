@@ -8,7 +8,7 @@ import typer
 
 from zkredit import __version__
 from zkredit.cli import bench, ceremony, circuits, credential, proofs
-from zkredit.cli.output import Funnel
+from zkredit.cli.output import ExitStatus, Funnel
 
 app = typer.Typer(
     name="zkredit",
@@ -62,11 +62,11 @@ def run() -> None:
     except SystemExit:
         raise
     except BaseException as exc:  # groth16py panics derive from BaseException
-        import click
-
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            sys.exit(2)
+        # Usage errors (bad option, missing argument) come from Typer's bundled click.
+        show, code = getattr(exc, "show", None), getattr(exc, "exit_code", None)
+        if callable(show) and isinstance(code, int):
+            show()
+            sys.exit(int(ExitStatus.BAD_INPUT))
         sys.exit(Funnel.handle(exc))
 
 

@@ -112,6 +112,8 @@ class MerkleTree:
     def _set(self, level: int, index: int, value: FieldElement) -> None:
         if value != self._zeros[level]:
             self._nodes[level][index] = value
+        else:
+            self._nodes[level].pop(index, None)
 
     def insert(self, leaf: int) -> int:
         """Append ``leaf`` and return its index; costs ``depth`` hashes."""

@@ -111,13 +111,24 @@ class _LoadedCircuit:
             if isinstance(exc, (KeyboardInterrupt, SystemExit)):
                 raise
             raise ZKError(f"cannot load the proving key of {spec.name}: {exc}") from None
-        vkey_json = catalog.artifact_path(spec.name, "vkey").read_text()
-        self.verifier = groth16py.Verifier(groth16py.VerifyingKey.from_snarkjs(vkey_json))
         if vk.n_public != spec.n_public:
             raise ZKError(
                 f"{spec.name}: zkey has {vk.n_public} public signals, manifest lists "
                 f"{spec.n_public}"
             )
+
+
+def load_verifier(catalog: CircuitCatalog, name: str) -> groth16py.Verifier:
+    """A prepared pairing verifier from the circuit's snarkjs verification key."""
+    path = catalog.artifact_path(name, "vkey")
+    try:
+        return groth16py.Verifier(groth16py.VerifyingKey.from_snarkjs(path.read_text()))
+    except OSError as exc:
+        raise ZKError(f"cannot read verification key {path}: {exc}") from None
+    except BaseException as exc:
+        if isinstance(exc, (KeyboardInterrupt, SystemExit)):
+            raise
+        raise ZKError(f"{path} is not a valid snarkjs verification key: {exc}") from None
 
 
 class Groth16pyBackend:
@@ -130,6 +141,7 @@ class Groth16pyBackend:
         self.dev_keys = dev_keys
         self._engine = wasmtime.Engine()
         self._loaded: dict[str, _LoadedCircuit] = {}
+        self._verifiers: dict[str, groth16py.Verifier] = {}
 
     def warm(self, circuits: list[str] | None = None) -> None:
         """Load keys and compile witness calculators now instead of on first use."""
@@ -167,11 +179,14 @@ class Groth16pyBackend:
         return proof
 
     def verify(self, proof: Proof) -> bool:
-        c = self._circuit(proof.circuit)
-        if len(proof.public) != c.spec.n_public:
+        spec = self.catalog.get(proof.circuit)
+        if len(proof.public) != spec.n_public:
             return False
+        verifier = self._verifiers.get(spec.name)
+        if verifier is None:
+            verifier = self._verifiers[spec.name] = load_verifier(self.catalog, spec.name)
         try:
-            return bool(c.verifier.verify(proof.to_bytes(), list(proof.public)))
+            return bool(verifier.verify(proof.to_bytes(), list(proof.public)))
         except BaseException as exc:
             if isinstance(exc, (KeyboardInterrupt, SystemExit)):
                 raise

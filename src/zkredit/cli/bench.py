@@ -1,0 +1,48 @@
+"""``zkredit bench``: benchmarks reported as ratios against the reference tool."""
+
+from __future__ import annotations
+
+import json
+
+import typer
+from rich.table import Table
+
+from zkredit.cli.output import console, err_console
+
+app = typer.Typer(help="Benchmarks, side by side with the reference tools.", no_args_is_help=True)
+
+
+@app.command("zk")
+def bench_zk(
+    iterations: int = typer.Option(5, "--iterations", "-n", min=1,
+                                   help="Timed runs per circuit and tool."),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
+    workers: int = typer.Option(2, "--workers", help="Processes for the 4-proof bundle."),
+) -> None:
+    """Proof generation and verification p50, ZKredit vs snarkjs fullProve, in one run.
+
+    ZKredit's figure is the whole product path (wasmtime witness + groth16py prove +
+    verify-after-prove); snarkjs's is groth16.fullProve in a warm Node process.
+    The 4-proof bundle is scenario 2's application proven by the process pool.
+    """
+    from zkredit.bench.zk import run_zk_bench
+
+    report = run_zk_bench(iterations, workers, progress=not as_json)
+    if as_json:
+        typer.echo(json.dumps(report))
+        return
+    table = Table(title=f"zkredit bench zk (p50 of {iterations})")
+    for col in ("circuit", "constraints", "zkredit prove", "snarkjs fullProve", "ratio",
+                "zkredit verify", "snarkjs verify"):
+        table.add_column(col, justify="right")
+    for c in report["circuits"]:
+        table.add_row(
+            c["name"], f"{c['constraints']:,}",
+            f"{c['groth16py']['prove_p50_s']:.3f} s", f"{c['snarkjs']['prove_p50_s']:.3f} s",
+            f"{c['prove_ratio']:.2f}",
+            f"{c['groth16py']['verify_p50_s'] * 1000:.1f} ms",
+            f"{c['snarkjs']['verify_p50_s'] * 1000:.1f} ms",
+        )
+    console.print(table)
+    console.print(f"4-proof bundle ({workers} processes): {report['bundle_wall_s']:.3f} s wall")
+    err_console.print("[dim]ratio = zkredit / snarkjs; lower is better.[/]")

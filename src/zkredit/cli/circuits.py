@@ -1,0 +1,108 @@
+"""``zkredit circuits``: list, inspect and verify the circuits and their keys."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.table import Table
+
+from zkredit.bootstrap import build_catalog
+from zkredit.cli.output import console, progress_bar
+from zkredit.errors import ArtifactError, ZKError
+from zkredit.settings import load_settings
+from zkredit.zk.ceremony import ptau_name, required_power
+from zkredit.zk.toolchain import NodeTools
+
+app = typer.Typer(help="List, inspect and verify circuits and their committed keys.",
+                  no_args_is_help=True)
+
+
+@app.command("list")
+def list_circuits() -> None:
+    """List every circuit with its constraint count and public signals."""
+    catalog = build_catalog(load_settings())
+    table = Table(title="ZKredit circuits")
+    for col in ("name", "template", "constraints", "public signals"):
+        table.add_column(col)
+    for spec in catalog:
+        table.add_row(spec.name, spec.template, f"{spec.constraints:,}", ", ".join(spec.public))
+    console.print(table)
+
+
+@app.command("info")
+def info(name: str = typer.Argument(..., help="Circuit name, e.g. income.")) -> None:
+    """Show one circuit: its signals, files and manifest hashes."""
+    catalog = build_catalog(load_settings())
+    spec = catalog.get(name)
+    console.print(f"[bold]{spec.name}[/] ({spec.template}, {spec.constraints:,} constraints)")
+    console.print(f"  source:  {catalog.source_path(name)}")
+    console.print("  public (snarkjs order): " + ", ".join(
+        f"{i}:{s}" for i, s in enumerate(spec.public)))
+    console.print("  private: " + ", ".join(spec.private))
+    try:
+        entry = catalog.read_manifest()["circuits"].get(name, {})
+    except ArtifactError:
+        entry = {}
+    for kind in ("r1cs", "wasm", "zkey", "vkey"):
+        path = catalog.artifact_path(name, kind)
+        digest = entry.get(kind, "not in manifest")
+        console.print(f"  {kind:5s} {path.name:28s} sha256 {digest}")
+
+
+@app.command("verify")
+def verify(
+    snarkjs: bool = typer.Option(
+        True, "--snarkjs/--no-snarkjs",
+        help="Also run `snarkjs zkey verify` on each key (needs Node; ~10 s per circuit).",
+    ),
+) -> None:
+    """Re-check the committed keys against MANIFEST.json and the circuit sources.
+
+    Every file listed in circuits/keys/MANIFEST.json is re-hashed; a mismatch names
+    the file and exits non-zero. With Node installed, each zkey is also checked
+    against its r1cs and the committed ptau with `snarkjs zkey verify`.
+    """
+    catalog = build_catalog(load_settings())
+    catalog.require_intact()
+    console.print(f"[green]OK[/] manifest: every source, r1cs, wasm, zkey and vkey matches "
+                  f"({len(catalog.names())} circuits)")
+    if not snarkjs:
+        return
+    if not NodeTools.available():
+        console.print("[yellow]skipped[/] snarkjs zkey verify: Node or the npm tools are not "
+                      "installed (run `make setup`)")
+        return
+    tools = NodeTools.find()
+    ptau = catalog.keys_dir / ptau_name(required_power(catalog))
+    with progress_bar("snarkjs zkey verify", len(catalog.names())) as bar:
+        for name in catalog.names():
+            bar.update(bar.task_ids[0], description=f"zkey verify {name}")
+            try:
+                out = tools.snarkjs("zkey", "verify", catalog.artifact_path(name, "r1cs"), ptau,
+                                    catalog.artifact_path(name, "zkey"))
+            except ZKError as exc:
+                raise ArtifactError(f"{catalog.artifact_path(name, 'zkey')}: snarkjs zkey verify "
+                                    f"failed: {exc.message}") from None
+            if "ZKey Ok!" not in out:
+                raise ArtifactError(f"{catalog.artifact_path(name, 'zkey')}: snarkjs zkey "
+                                    "verify did not report 'ZKey Ok!'")
+            bar.advance(bar.task_ids[0])
+    console.print("[green]OK[/] snarkjs zkey verify: every key matches its r1cs and the ptau")
+
+
+@app.command("examples")
+def examples(
+    out: Path = typer.Option(None, "--out", help="Directory (default: circuits/examples)."),
+) -> None:
+    """Write scenario 2's valid witness inputs, one <name>.input.json per circuit."""
+    import json
+
+    from zkredit.scenarios import example_inputs
+
+    catalog = build_catalog(load_settings())
+    target = out or catalog.circuits_dir / "examples"
+    target.mkdir(parents=True, exist_ok=True)
+    for name, inputs in example_inputs().items():
+        (target / f"{name}.input.json").write_text(json.dumps(inputs, indent=1) + "\n")
+    console.print(f"wrote {len(catalog.names())} example inputs to {target}")
