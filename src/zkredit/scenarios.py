@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from dataclasses import dataclass
+from typing import Any
 
 from zkredit.domain.policy import CreditPolicy
 from zkredit.zk.credentials import (
@@ -92,7 +93,7 @@ class Applicant:
         from zkredit.domain.money import currency
 
         cur = currency(self.currency).numeric
-        raw = {
+        raw: dict[CredentialType, dict[str, Any]] = {
             CredentialType.INCOME: {
                 "currency": cur,
                 "monthlyIncome": self.monthly_income_minor,
@@ -204,5 +205,6 @@ def example_inputs() -> dict[str, dict[str, object]]:
     def enc(v: object) -> object:
         return [enc(x) for x in v] if isinstance(v, (list, tuple)) else str(v)
 
-    return {name: {k: enc(v) for k, v in s.require_true().inputs.items()}
-            for name, s in stmts.items()}
+    return {
+        name: {k: enc(v) for k, v in s.require_true().inputs.items()} for name, s in stmts.items()
+    }

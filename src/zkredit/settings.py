@@ -44,7 +44,11 @@ _ENV_FILE = ".env"
 
 def _cfg() -> SettingsConfigDict:
     return SettingsConfigDict(
-        env_file=_ENV_FILE, env_file_encoding="utf-8", extra="ignore", populate_by_name=True
+        env_file=_ENV_FILE,
+        env_file_encoding="utf-8",
+        extra="ignore",
+        populate_by_name=True,
+        env_ignore_empty=True,
     )
 
 
@@ -209,8 +213,9 @@ def load_settings(*, check: bool = True, **overrides: Any) -> Settings:
         "security": SecuritySettings,
     }
     try:
-        built = {name: cls(**overrides.get(name, {})) for name, cls in areas.items()}
-        settings = Settings(**built)
+        settings = Settings.model_validate(
+            {name: cls(**overrides.get(name, {})) for name, cls in areas.items()}
+        )
     except ValidationError as exc:
         first = exc.errors()[0]
         loc = ".".join(str(p) for p in first["loc"])

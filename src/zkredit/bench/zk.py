@@ -43,12 +43,15 @@ def run_zk_bench(iterations: int, workers: int, *, progress: bool = False) -> di
         for name in catalog.names():
             inp = Path(tmp) / f"{name}.json"
             inp.write_text(json.dumps({k: _s(v) for k, v in stmts[name].inputs.items()}))
-            cfg["circuits"].append({
-                "name": name, "input": str(inp),
-                "wasm": str(catalog.artifact_path(name, "wasm")),
-                "zkey": str(catalog.artifact_path(name, "zkey")),
-                "vkey": str(catalog.artifact_path(name, "vkey")),
-            })
+            cfg["circuits"].append(
+                {
+                    "name": name,
+                    "input": str(inp),
+                    "wasm": str(catalog.artifact_path(name, "wasm")),
+                    "zkey": str(catalog.artifact_path(name, "zkey")),
+                    "vkey": str(catalog.artifact_path(name, "vkey")),
+                }
+            )
         say("timing zkredit (wasmtime witness + groth16py) ...")
         ours: dict[str, tuple[list[float], list[float]]] = {}
         for name in catalog.names():
@@ -70,24 +73,31 @@ def run_zk_bench(iterations: int, workers: int, *, progress: bool = False) -> di
         cfg_path.write_text(json.dumps(cfg))
         proc = subprocess.run(
             [tools.node, str(project_root() / "bench" / "snarkjs_bench.mjs"), str(cfg_path)],
-            capture_output=True, text=True, check=False, timeout=1800,
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=1800,
         )
         if proc.returncode != 0:
             raise ZKError(f"snarkjs benchmark failed: {proc.stderr.strip()[-400:]}")
-        theirs = {c["name"]: c for c in json.loads(proc.stdout.strip().splitlines()[-1])["circuits"]}
+        theirs = {
+            c["name"]: c for c in json.loads(proc.stdout.strip().splitlines()[-1])["circuits"]
+        }
     for name in catalog.names():
         prove_t, verify_t = ours[name]
         ref = theirs[name]
         mine = {"prove_p50_s": _p50(prove_t), "verify_p50_s": _p50(verify_t)}
         other = {"prove_p50_s": _p50(ref["prove_s"]), "verify_p50_s": _p50(ref["verify_s"])}
-        results.append({
-            "name": name,
-            "constraints": catalog.get(name).constraints,
-            "groth16py": mine,
-            "snarkjs": other,
-            "prove_ratio": mine["prove_p50_s"] / other["prove_p50_s"],
-            "verify_ratio": mine["verify_p50_s"] / other["verify_p50_s"],
-        })
+        results.append(
+            {
+                "name": name,
+                "constraints": catalog.get(name).constraints,
+                "groth16py": mine,
+                "snarkjs": other,
+                "prove_ratio": mine["prove_p50_s"] / other["prove_p50_s"],
+                "verify_ratio": mine["verify_p50_s"] / other["verify_p50_s"],
+            }
+        )
     say(f"timing the 4-proof bundle with {workers} processes ...")
     jobs = [(name, s.inputs) for name, s in stmts.items()]
     with ProverPool(catalog, workers) as pool:

@@ -14,8 +14,9 @@ app = typer.Typer(help="Benchmarks, side by side with the reference tools.", no_
 
 @app.command("zk")
 def bench_zk(
-    iterations: int = typer.Option(5, "--iterations", "-n", min=1,
-                                   help="Timed runs per circuit and tool."),
+    iterations: int = typer.Option(
+        5, "--iterations", "-n", min=1, help="Timed runs per circuit and tool."
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
     workers: int = typer.Option(2, "--workers", help="Processes for the 4-proof bundle."),
 ) -> None:
@@ -32,13 +33,22 @@ def bench_zk(
         typer.echo(json.dumps(report))
         return
     table = Table(title=f"zkredit bench zk (p50 of {iterations})")
-    for col in ("circuit", "constraints", "zkredit prove", "snarkjs fullProve", "ratio",
-                "zkredit verify", "snarkjs verify"):
+    for col in (
+        "circuit",
+        "constraints",
+        "zkredit prove",
+        "snarkjs fullProve",
+        "ratio",
+        "zkredit verify",
+        "snarkjs verify",
+    ):
         table.add_column(col, justify="right")
     for c in report["circuits"]:
         table.add_row(
-            c["name"], f"{c['constraints']:,}",
-            f"{c['groth16py']['prove_p50_s']:.3f} s", f"{c['snarkjs']['prove_p50_s']:.3f} s",
+            c["name"],
+            f"{c['constraints']:,}",
+            f"{c['groth16py']['prove_p50_s']:.3f} s",
+            f"{c['snarkjs']['prove_p50_s']:.3f} s",
             f"{c['prove_ratio']:.2f}",
             f"{c['groth16py']['verify_p50_s'] * 1000:.1f} ms",
             f"{c['snarkjs']['verify_p50_s'] * 1000:.1f} ms",

@@ -38,5 +38,7 @@ def ceremony(
 
         cer.progress = step
         manifest = cer.run()
-    console.print(f"[green]Ceremony complete[/]: keys for {', '.join(manifest['circuits'])} "
-                  f"in {catalog.keys_dir}")
+    console.print(
+        f"[green]Ceremony complete[/]: keys for {', '.join(manifest['circuits'])} "
+        f"in {catalog.keys_dir}"
+    )

@@ -14,8 +14,9 @@ from zkredit.settings import load_settings
 from zkredit.zk.ceremony import ptau_name, required_power
 from zkredit.zk.toolchain import NodeTools
 
-app = typer.Typer(help="List, inspect and verify circuits and their committed keys.",
-                  no_args_is_help=True)
+app = typer.Typer(
+    help="List, inspect and verify circuits and their committed keys.", no_args_is_help=True
+)
 
 
 @app.command("list")
@@ -37,8 +38,9 @@ def info(name: str = typer.Argument(..., help="Circuit name, e.g. income.")) -> 
     spec = catalog.get(name)
     console.print(f"[bold]{spec.name}[/] ({spec.template}, {spec.constraints:,} constraints)")
     console.print(f"  source:  {catalog.source_path(name)}")
-    console.print("  public (snarkjs order): " + ", ".join(
-        f"{i}:{s}" for i, s in enumerate(spec.public)))
+    console.print(
+        "  public (snarkjs order): " + ", ".join(f"{i}:{s}" for i, s in enumerate(spec.public))
+    )
     console.print("  private: " + ", ".join(spec.private))
     try:
         entry = catalog.read_manifest()["circuits"].get(name, {})
@@ -53,7 +55,8 @@ def info(name: str = typer.Argument(..., help="Circuit name, e.g. income.")) -> 
 @app.command("verify")
 def verify(
     snarkjs: bool = typer.Option(
-        True, "--snarkjs/--no-snarkjs",
+        True,
+        "--snarkjs/--no-snarkjs",
         help="Also run `snarkjs zkey verify` on each key (needs Node; ~10 s per circuit).",
     ),
 ) -> None:
@@ -65,13 +68,17 @@ def verify(
     """
     catalog = build_catalog(load_settings())
     catalog.require_intact()
-    console.print(f"[green]OK[/] manifest: every source, r1cs, wasm, zkey and vkey matches "
-                  f"({len(catalog.names())} circuits)")
+    console.print(
+        f"[green]OK[/] manifest: every source, r1cs, wasm, zkey and vkey matches "
+        f"({len(catalog.names())} circuits)"
+    )
     if not snarkjs:
         return
     if not NodeTools.available():
-        console.print("[yellow]skipped[/] snarkjs zkey verify: Node or the npm tools are not "
-                      "installed (run `make setup`)")
+        console.print(
+            "[yellow]skipped[/] snarkjs zkey verify: Node or the npm tools are not "
+            "installed (run `make setup`)"
+        )
         return
     tools = NodeTools.find()
     ptau = catalog.keys_dir / ptau_name(required_power(catalog))
@@ -79,14 +86,23 @@ def verify(
         for name in catalog.names():
             bar.update(bar.task_ids[0], description=f"zkey verify {name}")
             try:
-                out = tools.snarkjs("zkey", "verify", catalog.artifact_path(name, "r1cs"), ptau,
-                                    catalog.artifact_path(name, "zkey"))
+                out = tools.snarkjs(
+                    "zkey",
+                    "verify",
+                    catalog.artifact_path(name, "r1cs"),
+                    ptau,
+                    catalog.artifact_path(name, "zkey"),
+                )
             except ZKError as exc:
-                raise ArtifactError(f"{catalog.artifact_path(name, 'zkey')}: snarkjs zkey verify "
-                                    f"failed: {exc.message}") from None
+                raise ArtifactError(
+                    f"{catalog.artifact_path(name, 'zkey')}: snarkjs zkey verify "
+                    f"failed: {exc.message}"
+                ) from None
             if "ZKey Ok!" not in out:
-                raise ArtifactError(f"{catalog.artifact_path(name, 'zkey')}: snarkjs zkey "
-                                    "verify did not report 'ZKey Ok!'")
+                raise ArtifactError(
+                    f"{catalog.artifact_path(name, 'zkey')}: snarkjs zkey "
+                    "verify did not report 'ZKey Ok!'"
+                )
             bar.advance(bar.task_ids[0])
     console.print("[green]OK[/] snarkjs zkey verify: every key matches its r1cs and the ptau")
 

@@ -13,8 +13,9 @@ from zkredit.zk.credentials import SCHEMAS, Credential, CredentialType, issue
 from zkredit.zk.eddsa import IssuerKey
 from zkredit.zk.field import from_decimal
 
-app = typer.Typer(help="Issue (sign) and check credentials, as an issuer would.",
-                  no_args_is_help=True)
+app = typer.Typer(
+    help="Issue (sign) and check credentials, as an issuer would.", no_args_is_help=True
+)
 
 
 def _schema_help() -> str:
@@ -28,15 +29,23 @@ def _schema_help() -> str:
 def issue_cmd(
     type_: str = typer.Option(..., "--type", help="income | credit_history | collateral | kyc"),
     subject: str = typer.Option(
-        ..., "--subject", help="The holder's identity commitment (decimal or 0x hex)."),
+        ..., "--subject", help="The holder's identity commitment (decimal or 0x hex)."
+    ),
     attr: list[str] = typer.Option(
-        [], "--attr", "-a",
-        help="NAME=VALUE, repeatable; lists as comma-separated values. " + _schema_help()),
+        [],
+        "--attr",
+        "-a",
+        help="NAME=VALUE, repeatable; lists as comma-separated values. " + _schema_help(),
+    ),
     attributes_file: Path | None = typer.Option(
-        None, "--attributes", help="JSON file with the attributes instead of --attr."),
+        None, "--attributes", help="JSON file with the attributes instead of --attr."
+    ),
     key: str = typer.Option(
-        ..., "--key", envvar="ZKREDIT_ISSUER_KEY",
-        help="Issuer private key: 64 hex chars, or @path to a file holding them."),
+        ...,
+        "--key",
+        envvar="ZKREDIT_ISSUER_KEY",
+        help="Issuer private key: 64 hex chars, or @path to a file holding them.",
+    ),
     issuer_name: str = typer.Option("", "--issuer-name", help="Label stored with the credential."),
     out: Path | None = typer.Option(None, "--out", "-o", help="Write JSON here (default stdout)."),
 ) -> None:
@@ -64,9 +73,11 @@ def issue_cmd(
         issuer = IssuerKey.from_hex(key_text)
     except EncodingError as exc:
         raise InputError(f"--key: {exc.message}") from None
-    credential = Credential.build(ctype, from_decimal(subject, name="subject"), {
-        k: [int(x) for x in v] if isinstance(v, list) else _int(k, v) for k, v in attrs.items()
-    })
+    credential = Credential.build(
+        ctype,
+        from_decimal(subject, name="subject"),
+        {k: [int(x) for x in v] if isinstance(v, list) else _int(k, v) for k, v in attrs.items()},
+    )
     signed = issue(credential, issuer, issuer_name)
     text = signed.to_json()
     if out:

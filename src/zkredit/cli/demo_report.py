@@ -37,8 +37,10 @@ def _scenario2(zk: ZKServices, workers: int) -> None:
     console.rule(f"Scenario 2: {a.name} applies for NGN {a.loan_minor // 100:,}")
     t0 = time.perf_counter()
     stmts = statements(a, policy, ctx)
-    console.print(f"  issuers signed 4 credentials, worker built 4 statements "
-                  f"({time.perf_counter() - t0:.2f} s)")
+    console.print(
+        f"  issuers signed 4 credentials, worker built 4 statements "
+        f"({time.perf_counter() - t0:.2f} s)"
+    )
     for s in stmts.values():
         s.require_true()
     backend = zk.prover()
@@ -64,19 +66,36 @@ def _scenario2(zk: ZKServices, workers: int) -> None:
     table.add_column("statement")
     table.add_column("proven (public)")
     table.add_column("kept private")
-    table.add_row("income", f"every month >= NGN {policy.min_monthly_income_minor // 100:,}, "
-                  f"employed >= {policy.min_employment_months} months", "monthly amounts, employer")
-    table.add_row("credit_history", f"score >= {policy.min_score}, no defaults, late <= "
-                  f"{policy.max_late}, debt <= {policy.max_debt_ratio_bps} bp, tier {tier} "
-                  f"({TIER_NAMES[tier]})", "exact score, history, debt ratio")
-    table.add_row("collateral", f"value >= {policy.min_collateral_ratio_bps // 100}% of NGN "
-                  f"{a.loan_minor // 100:,}, no lien, fresh valuation", "asset value and type")
-    table.add_row("identity", f"in the KYC tree, age >= {policy.min_age_years}, jurisdiction "
-                  f"allowed, KYC level {by['identity'].public[1]}",
-                  "name, birth date, identity secret")
+    table.add_row(
+        "income",
+        f"every month >= NGN {policy.min_monthly_income_minor // 100:,}, "
+        f"employed >= {policy.min_employment_months} months",
+        "monthly amounts, employer",
+    )
+    table.add_row(
+        "credit_history",
+        f"score >= {policy.min_score}, no defaults, late <= "
+        f"{policy.max_late}, debt <= {policy.max_debt_ratio_bps} bp, tier {tier} "
+        f"({TIER_NAMES[tier]})",
+        "exact score, history, debt ratio",
+    )
+    table.add_row(
+        "collateral",
+        f"value >= {policy.min_collateral_ratio_bps // 100}% of NGN "
+        f"{a.loan_minor // 100:,}, no lien, fresh valuation",
+        "asset value and type",
+    )
+    table.add_row(
+        "identity",
+        f"in the KYC tree, age >= {policy.min_age_years}, jurisdiction "
+        f"allowed, KYC level {by['identity'].public[1]}",
+        "name, birth date, identity secret",
+    )
     console.print(table)
-    console.print(f"  shared nullifier {hex(next(iter(nullifiers)))[:18]}... ties the four "
-                  "proofs to one applicant without naming them")
+    console.print(
+        f"  shared nullifier {hex(next(iter(nullifiers)))[:18]}... ties the four "
+        "proofs to one applicant without naming them"
+    )
 
 
 def _scenario3() -> None:
@@ -91,8 +110,13 @@ def _scenario3() -> None:
             failures.extend(f"{exc.circuit}: {f}" for f in exc.failures)
     if not failures:
         raise InputError("scenario 3 unexpectedly satisfies the policy")
-    console.print(Panel("\n".join(failures), title="No valid proof can be made (shown to John only)",
-                        border_style="yellow"))
+    console.print(
+        Panel(
+            "\n".join(failures),
+            title="No valid proof can be made (shown to John only)",
+            border_style="yellow",
+        )
+    )
     console.print("  The application is declined: the credit_history proof is missing.")
 
 

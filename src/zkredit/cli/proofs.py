@@ -26,13 +26,19 @@ def _read_json(path: Path, what: str) -> Any:
 
 
 def prove(
-    circuit: str = typer.Argument(..., help="Circuit name: income, credit_history, collateral, identity."),
-    input_path: Path = typer.Option(..., "--input", "-i", help="Circuit input JSON (signal -> value)."),
+    circuit: str = typer.Argument(
+        ..., help="Circuit name: income, credit_history, collateral, identity."
+    ),
+    input_path: Path = typer.Option(
+        ..., "--input", "-i", help="Circuit input JSON (signal -> value)."
+    ),
     out: Path = typer.Option(Path("proof.json"), "--out", "-o", help="Where to write proof.json."),
-    public_out: Path = typer.Option(Path("public.json"), "--public", "-p",
-                                    help="Where to write public.json."),
-    calldata: Path | None = typer.Option(None, "--calldata",
-                                         help="Also write Solidity calldata here."),
+    public_out: Path = typer.Option(
+        Path("public.json"), "--public", "-p", help="Where to write public.json."
+    ),
+    calldata: Path | None = typer.Option(
+        None, "--calldata", help="Also write Solidity calldata here."
+    ),
 ) -> None:
     """Prove one statement from a circom input file.
 
@@ -52,8 +58,10 @@ def prove(
     public_out.write_text(json.dumps(proof.snarkjs_public(), indent=1) + "\n")
     if calldata:
         calldata.write_text(proof.solidity_calldata() + "\n")
-    err_console.print(f"[green]proved[/] {circuit} in {elapsed:.2f} s and verified it; "
-                      f"wrote {out} and {public_out}")
+    err_console.print(
+        f"[green]proved[/] {circuit} in {elapsed:.2f} s and verified it; "
+        f"wrote {out} and {public_out}"
+    )
 
 
 def verify(
@@ -71,8 +79,9 @@ def verify(
     if not isinstance(public, list):
         raise EncodingError(f"{public_path} must hold a JSON array of decimal strings")
     if len(public) != spec.n_public:
-        raise InputError(f"{circuit} has {spec.n_public} public signals; {public_path} has "
-                         f"{len(public)}")
+        raise InputError(
+            f"{circuit} has {spec.n_public} public signals; {public_path} has {len(public)}"
+        )
     proof = Proof.from_snarkjs(_read_json(proof_path, "proof"), public, circuit)
     from zkredit.zk.prover import Groth16pyBackend
 

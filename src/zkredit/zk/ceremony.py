@@ -67,8 +67,15 @@ def compile_circuit(tools: NodeTools, catalog: CircuitCatalog, name: str, out_di
     """Compile one circuit with circom ``--O2`` to r1cs, wasm and sym in ``out_dir``."""
     out_dir.mkdir(parents=True, exist_ok=True)
     tools.circom(
-        catalog.source_path(name), "--r1cs", "--wasm", "--sym", "--O2",
-        "-l", tools.circomlib, "-o", out_dir,
+        catalog.source_path(name),
+        "--r1cs",
+        "--wasm",
+        "--sym",
+        "--O2",
+        "-l",
+        tools.circomlib,
+        "-o",
+        out_dir,
     )
 
 
@@ -154,13 +161,27 @@ class Ceremony:
         sj("powersoftau", "new", "bn128", str(power), p0)
         for i, (src, dst) in enumerate(((p0, p1), (p1, p2)), start=1):
             self.progress(f"phase 1: contribution {i}")
-            out = sj("powersoftau", "contribute", src, dst, f"--name=zkredit phase1 #{i}",
-                     f"-e={secrets.token_hex(32)}")
-            transcript.append({"phase": 1, "step": f"contribution {i}",
-                               "hashes": contribution_hashes(out)})
+            out = sj(
+                "powersoftau",
+                "contribute",
+                src,
+                dst,
+                f"--name=zkredit phase1 #{i}",
+                f"-e={secrets.token_hex(32)}",
+            )
+            transcript.append(
+                {"phase": 1, "step": f"contribution {i}", "hashes": contribution_hashes(out)}
+            )
         self.progress("phase 1: beacon")
-        out = sj("powersoftau", "beacon", p2, pb, hashlib.sha256(b"zkredit-phase1").hexdigest(),
-                 str(BEACON_ITERATIONS), "-n=zkredit phase1 beacon")
+        out = sj(
+            "powersoftau",
+            "beacon",
+            p2,
+            pb,
+            hashlib.sha256(b"zkredit-phase1").hexdigest(),
+            str(BEACON_ITERATIONS),
+            "-n=zkredit phase1 beacon",
+        )
         transcript.append({"phase": 1, "step": "beacon", "hashes": contribution_hashes(out)})
         self.progress("phase 1: prepare phase 2 (slow)")
         sj("powersoftau", "prepare", "phase2", pb, final)
@@ -170,30 +191,52 @@ class Ceremony:
         self, name: str, work: Path, ptau: Path, beacon: str, transcript: list[dict[str, Any]]
     ) -> dict[str, str]:
         sj = self.tools.snarkjs
-        keys = self.catalog.keys_dir
         self.progress(f"{name}: compile (--O2)")
         build = work / "build"
         compile_circuit(self.tools, self.catalog, name, build)
         shutil.copyfile(build / f"{name}.r1cs", self.catalog.artifact_path(name, "r1cs"))
-        shutil.copyfile(build / f"{name}_js" / f"{name}.wasm",
-                        self.catalog.artifact_path(name, "wasm"))
+        shutil.copyfile(
+            build / f"{name}_js" / f"{name}.wasm", self.catalog.artifact_path(name, "wasm")
+        )
         self.progress(f"{name}: groth16 setup")
         zk = [work / f"{name}_{i:04d}.zkey" for i in range(PHASE2_CONTRIBUTIONS + 1)]
         sj("groth16", "setup", self.catalog.artifact_path(name, "r1cs"), ptau, zk[0])
         for i in range(1, PHASE2_CONTRIBUTIONS + 1):
             self.progress(f"{name}: contribution {i}")
-            out = sj("zkey", "contribute", zk[i - 1], zk[i], f"--name=zkredit {name} #{i}",
-                     f"-e={secrets.token_hex(32)}")
-            transcript.append({"phase": 2, "circuit": name, "step": f"contribution {i}",
-                               "hashes": contribution_hashes(out)})
+            out = sj(
+                "zkey",
+                "contribute",
+                zk[i - 1],
+                zk[i],
+                f"--name=zkredit {name} #{i}",
+                f"-e={secrets.token_hex(32)}",
+            )
+            transcript.append(
+                {
+                    "phase": 2,
+                    "circuit": name,
+                    "step": f"contribution {i}",
+                    "hashes": contribution_hashes(out),
+                }
+            )
         self.progress(f"{name}: beacon")
         final = self.catalog.artifact_path(name, "zkey")
-        out = sj("zkey", "beacon", zk[-1], final, beacon, str(BEACON_ITERATIONS),
-                 f"-n=zkredit {name} beacon")
-        transcript.append({"phase": 2, "circuit": name, "step": "beacon",
-                           "hashes": contribution_hashes(out)})
+        out = sj(
+            "zkey",
+            "beacon",
+            zk[-1],
+            final,
+            beacon,
+            str(BEACON_ITERATIONS),
+            f"-n=zkredit {name} beacon",
+        )
+        transcript.append(
+            {"phase": 2, "circuit": name, "step": "beacon", "hashes": contribution_hashes(out)}
+        )
         self.progress(f"{name}: export verification key")
         vkey = self.catalog.artifact_path(name, "vkey")
         sj("zkey", "export", "verificationkey", final, vkey)
-        return {kind: sha256_file(self.catalog.artifact_path(name, kind))
-                for kind in ("r1cs", "wasm", "zkey", "vkey")}
+        return {
+            kind: sha256_file(self.catalog.artifact_path(name, kind))
+            for kind in ("r1cs", "wasm", "zkey", "vkey")
+        }

@@ -111,7 +111,9 @@ class Credential:
     attributes: Mapping[str, AttrValue]
 
     @classmethod
-    def build(cls, ctype: CredentialType, subject: int, attributes: Mapping[str, Any]) -> Credential:
+    def build(
+        cls, ctype: CredentialType, subject: int, attributes: Mapping[str, Any]
+    ) -> Credential:
         """Validate ``attributes`` against the type's schema."""
         schema = SCHEMAS[ctype]
         names = {a.name for a in schema}
@@ -214,7 +216,9 @@ class SignedCredential:
                 k: [int(x) for x in v] if isinstance(v, list) else int(v)
                 for k, v in dict(data["attributes"]).items()
             }
-            cred = Credential.build(ctype, int(from_decimal(str(data["subject"]), name="subject")), attrs)
+            cred = Credential.build(
+                ctype, int(from_decimal(str(data["subject"]), name="subject")), attrs
+            )
             pub = data["issuer"]["publicKey"]
             issuer = Point.of(int(pub["x"]), int(pub["y"]))
             sig = data["signature"]
@@ -250,4 +254,6 @@ def identity_commitment(identity_secret: int) -> FieldElement:
 
 def nullifier(identity_secret: int, scope: int) -> FieldElement:
     """``Poseidon(identitySecret, scope)``: one per holder and scope."""
-    return poseidon([to_field(identity_secret, name="identity secret"), to_field(scope, name="scope")])
+    return poseidon(
+        [to_field(identity_secret, name="identity secret"), to_field(scope, name="scope")]
+    )

@@ -63,9 +63,7 @@ class ProverPool:
     def prove_many(self, jobs: Sequence[tuple[str, Mapping[str, Any]]]) -> list[Proof]:
         """Prove every ``(circuit, inputs)``; results in the same order."""
         # Submit the largest circuits first so the slowest proof starts earliest.
-        order = sorted(
-            range(len(jobs)), key=lambda i: -self.catalog.get(jobs[i][0]).constraints
-        )
+        order = sorted(range(len(jobs)), key=lambda i: -self.catalog.get(jobs[i][0]).constraints)
         futures = {i: self.submit(*jobs[i]) for i in order}
         return [Proof.from_json(futures[i].result()) for i in range(len(jobs))]
 

@@ -56,9 +56,14 @@ class Proof:
 
     def to_bytes(self) -> bytes:
         words = [
-            self.a[0], self.a[1],
-            self.b[0][1], self.b[0][0], self.b[1][1], self.b[1][0],
-            self.c[0], self.c[1],
+            self.a[0],
+            self.a[1],
+            self.b[0][1],
+            self.b[0][0],
+            self.b[1][1],
+            self.b[1][0],
+            self.c[0],
+            self.c[1],
         ]
         return b"".join(w.to_bytes(32, "big") for w in words)
 
@@ -81,9 +86,7 @@ class Proof:
         return [str(v) for v in self.public]
 
     @classmethod
-    def from_snarkjs(
-        cls, proof: dict[str, Any], public: list[Any], circuit: str = ""
-    ) -> Proof:
+    def from_snarkjs(cls, proof: dict[str, Any], public: list[Any], circuit: str = "") -> Proof:
         try:
             pa, pb, pc = proof["pi_a"], proof["pi_b"], proof["pi_c"]
         except (KeyError, TypeError):
@@ -107,7 +110,11 @@ class Proof:
 
     def to_json(self) -> str:
         return json.dumps(
-            {"circuit": self.circuit, "proof": self.snarkjs_proof(), "public": self.snarkjs_public()}
+            {
+                "circuit": self.circuit,
+                "proof": self.snarkjs_proof(),
+                "public": self.snarkjs_public(),
+            }
         )
 
     @classmethod

@@ -31,7 +31,13 @@ from zkredit.errors import InputError, ProvingError, VerificationFailed, ZKError
 from zkredit.zk.manifest import CircuitCatalog, CircuitSpec
 from zkredit.zk.proof import Proof
 from zkredit.zk.toolchain import NodeTools
-from zkredit.zk.witness import CircuitInput, WitnessCalculator, encode_wtns, public_signals
+from zkredit.zk.witness import (
+    CircuitInput,
+    WitnessCalculator,
+    encode_wtns,
+    flatten_input,
+    public_signals,
+)
 
 
 class ProverBackend(Protocol):
@@ -64,6 +70,8 @@ def check_input_names(spec: CircuitSpec, inputs: Mapping[str, Any]) -> None:
             f"{spec.name}: unknown input signal(s): {', '.join(unknown)}; "
             f"expected {', '.join(sorted(expected))}"
         )
+    for name, value in inputs.items():
+        flatten_input(value, name)  # raises on negatives, non-integers, values >= p
 
 
 def _outputs(spec: CircuitSpec) -> set[str]:
@@ -83,7 +91,10 @@ def _cache_dir() -> Path:
 def load_wasm_module(engine: wasmtime.Engine, wasm: Path) -> wasmtime.Module:
     """Compile a wasm file, caching the native code on disk (1.5 s -> 10 ms on reload)."""
     digest = hashlib.sha256(wasm.read_bytes()).hexdigest()[:32]
-    cached = _cache_dir() / f"{digest}-{wasmtime.__version__ if hasattr(wasmtime, '__version__') else 'x'}.cwasm"
+    cached = (
+        _cache_dir()
+        / f"{digest}-{wasmtime.__version__ if hasattr(wasmtime, '__version__') else 'x'}.cwasm"
+    )
     if cached.is_file():
         try:
             return wasmtime.Module.deserialize_file(engine, str(cached))
@@ -210,10 +221,13 @@ class SnarkjsBackend:
             (d / "input.json").write_text(json.dumps(_jsonable(inputs)))
             try:
                 self.tools.snarkjs(
-                    "groth16", "fullprove", d / "input.json",
+                    "groth16",
+                    "fullprove",
+                    d / "input.json",
                     self.catalog.artifact_path(circuit, "wasm"),
                     self.catalog.artifact_path(circuit, "zkey"),
-                    d / "proof.json", d / "public.json",
+                    d / "proof.json",
+                    d / "public.json",
                 )
             except ZKError as exc:
                 raise ProvingError(f"{circuit}: snarkjs could not prove: {exc}") from None
@@ -233,8 +247,11 @@ class SnarkjsBackend:
             (d / "public.json").write_text(json.dumps(proof.snarkjs_public()))
             try:
                 out = self.tools.snarkjs(
-                    "groth16", "verify", self.catalog.artifact_path(proof.circuit, "vkey"),
-                    d / "public.json", d / "proof.json",
+                    "groth16",
+                    "verify",
+                    self.catalog.artifact_path(proof.circuit, "vkey"),
+                    d / "public.json",
+                    d / "proof.json",
                 )
             except ZKError:
                 return False

@@ -119,7 +119,10 @@ def _common(
 
 
 def income_statement(
-    secret: int, signed: SignedCredential, policy: CreditPolicy, ctx: ProofContext,
+    secret: int,
+    signed: SignedCredential,
+    policy: CreditPolicy,
+    ctx: ProofContext,
     trusted: Point | None = None,
 ) -> Statement:
     inputs = _common(secret, signed, CredentialType.INCOME, ctx, trusted)
@@ -156,7 +159,10 @@ def income_statement(
 
 
 def credit_history_statement(
-    secret: int, signed: SignedCredential, policy: CreditPolicy, ctx: ProofContext,
+    secret: int,
+    signed: SignedCredential,
+    policy: CreditPolicy,
+    ctx: ProofContext,
     trusted: Point | None = None,
 ) -> Statement:
     inputs = _common(secret, signed, CredentialType.CREDIT_HISTORY, ctx, trusted)
@@ -179,20 +185,32 @@ def credit_history_statement(
             f"minHistoryMonths: {history} months of history, needs {policy.min_history_months}"
         )
     inputs.update(
-        score=score, historyMonths=history, defaults=defaults, latePayments=late,
-        debtRatioBps=debt, minScore=policy.min_score, maxLate=policy.max_late,
-        maxDebtRatioBps=policy.max_debt_ratio_bps, minHistoryMonths=policy.min_history_months,
+        score=score,
+        historyMonths=history,
+        defaults=defaults,
+        latePayments=late,
+        debtRatioBps=debt,
+        minScore=policy.min_score,
+        maxLate=policy.max_late,
+        maxDebtRatioBps=policy.max_debt_ratio_bps,
+        minHistoryMonths=policy.min_history_months,
     )
     return Statement("credit_history", inputs, failures)
 
 
 def collateral_statement(
-    secret: int, signed: SignedCredential, policy: CreditPolicy, ctx: ProofContext,
-    loan_amount_minor: int, trusted: Point | None = None,
+    secret: int,
+    signed: SignedCredential,
+    policy: CreditPolicy,
+    ctx: ProofContext,
+    loan_amount_minor: int,
+    trusted: Point | None = None,
 ) -> Statement:
     inputs = _common(secret, signed, CredentialType.COLLATERAL, ctx, trusted)
     if isinstance(loan_amount_minor, bool) or not isinstance(loan_amount_minor, int):
-        raise InputError(f"loan amount must be an integer in minor units. Got {loan_amount_minor!r}")
+        raise InputError(
+            f"loan amount must be an integer in minor units. Got {loan_amount_minor!r}"
+        )
     if not 0 < loan_amount_minor < 1 << 64:
         raise InputError(f"loan amount must be positive and below 2^64. Got {loan_amount_minor}")
     c = signed.credential
@@ -219,17 +237,26 @@ def collateral_statement(
     if valued > today:
         failures.append("valuationDay: the valuation is dated in the future")
     inputs.update(
-        assetValue=value, assetType=c.get("assetType"), lienFlag=lien, valuationDay=valued,
-        loanAmount=loan_amount_minor, currency=policy.currency_numeric,
-        minCollateralRatioBps=policy.min_collateral_ratio_bps, today=today,
+        assetValue=value,
+        assetType=c.get("assetType"),
+        lienFlag=lien,
+        valuationDay=valued,
+        loanAmount=loan_amount_minor,
+        currency=policy.currency_numeric,
+        minCollateralRatioBps=policy.min_collateral_ratio_bps,
+        today=today,
         maxValuationAgeDays=policy.max_valuation_age_days,
     )
     return Statement("collateral", inputs, failures)
 
 
 def identity_statement(
-    secret: int, signed: SignedCredential, policy: CreditPolicy, ctx: ProofContext,
-    membership: MerkleProof, trusted: Point | None = None,
+    secret: int,
+    signed: SignedCredential,
+    policy: CreditPolicy,
+    ctx: ProofContext,
+    membership: MerkleProof,
+    trusted: Point | None = None,
 ) -> Statement:
     inputs = _common(secret, signed, CredentialType.KYC, ctx, trusted)
     c = signed.credential
@@ -243,10 +270,15 @@ def identity_statement(
     if juris == 0 or juris in policy.denied_jurisdictions:
         failures.append(f"jurisdiction: {juris} is in the policy's deny-set")
     inputs.update(
-        birthDate=birth, jurisdiction=juris, kycLevel=level,
-        pathElements=list(membership.path_elements), pathIndices=list(membership.path_indices),
+        birthDate=birth,
+        jurisdiction=juris,
+        kycLevel=level,
+        pathElements=list(membership.path_elements),
+        pathIndices=list(membership.path_indices),
         deniedJurisdictions=list(policy.denied_jurisdictions),
-        kycRoot=membership.root, todayYmd=today, minAgeYears=policy.min_age_years,
+        kycRoot=membership.root,
+        todayYmd=today,
+        minAgeYears=policy.min_age_years,
         denyListHash=deny_list_hash(policy.denied_jurisdictions),
     )
     return Statement("identity", inputs, failures)

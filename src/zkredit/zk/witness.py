@@ -120,11 +120,25 @@ class WitnessCalculator:
         self._errors: list[str] = []
         self._instance = wasmtime.Instance(self._store, module, self._imports())
         exports = self._instance.exports(self._store)
-        self._x = {name: exports[name] for name in (
-            "init", "setInputSignal", "getInputSignalSize", "getInputSize", "getWitness",
-            "getWitnessSize", "getFieldNumLen32", "getSharedRWMemoryStart",
-            "writeSharedRWMemory", "getRawPrime", "readSharedRWMemory", "getMessageChar",
-        )}
+        self._x: dict[str, wasmtime.Func] = {}
+        for name in (
+                "init",
+                "setInputSignal",
+                "getInputSignalSize",
+                "getInputSize",
+                "getWitness",
+                "getWitnessSize",
+                "getFieldNumLen32",
+                "getSharedRWMemoryStart",
+                "writeSharedRWMemory",
+                "getRawPrime",
+                "readSharedRWMemory",
+                "getMessageChar",
+            ):
+            func = exports[name]
+            if not isinstance(func, wasmtime.Func):
+                raise WitnessError(f"{self.wasm_path.name} is not a circom witness calculator")
+            self._x[name] = func
         mem = exports["memory"]
         assert isinstance(mem, wasmtime.Memory)
         self._memory = mem
@@ -139,7 +153,7 @@ class WitnessCalculator:
         # Reserve a region past the calculator's own memory for the dump.
         pages = (self.witness_size * self.n8) // 65536 + 1
         self._out = self._memory.grow(self._store, pages) * 65536
-        dump_module = wasmtime.Module(self._engine, wasmtime.wat2wasm(_DUMP_WAT))
+        dump_module = wasmtime.Module(self._engine, bytes(wasmtime.wat2wasm(_DUMP_WAT)))
         dump_instance = wasmtime.Instance(
             self._store, dump_module, [self._memory, self._x["getWitness"]]
         )
@@ -202,9 +216,7 @@ class WitnessCalculator:
                 raise InputError(f"{self.wasm_path.stem} has no input signal {name!r}")
             values = _flatten(value, name)
             if len(values) != size:
-                raise InputError(
-                    f"input {name!r} needs {size} value(s), got {len(values)}"
-                )
+                raise InputError(f"input {name!r} needs {size} value(s), got {len(values)}")
             for pos, v in enumerate(values):
                 ctypes.memmove(base, v.to_bytes(self.n8, "little"), self.n8)
                 try:
@@ -262,9 +274,7 @@ def encode_wtns(raw: bytes, n8: int, n_witness: int) -> bytes:
 
 def public_signals(raw: bytes, n_public: int, n8: int = 32) -> list[int]:
     """The public signals of a raw witness: wires 1..n_public (outputs first)."""
-    return [
-        int.from_bytes(raw[i * n8 : (i + 1) * n8], "little") for i in range(1, 1 + n_public)
-    ]
+    return [int.from_bytes(raw[i * n8 : (i + 1) * n8], "little") for i in range(1, 1 + n_public)]
 
 
 def flatten_input(value: Sequence[Any] | int | str, name: str) -> list[int]:

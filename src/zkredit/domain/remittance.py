@@ -1,0 +1,112 @@
+"""The remittance state machine (DOMAIN.md), as a pure ``transition(state, event)``.
+
+Happy path::
+
+    quoted -fund-> funded -pass_compliance-> compliance_passed -send-> sent
+           -confirm_payout-> paid_out -complete-> completed
+
+Branches:
+
+* ``quoted -expire-> expired``: the 60 s quote lapsed before funding. No money
+  moved, so nothing can be refunded (an extra terminal state, so that ``failed``
+  always means "funds were taken").
+* ``funded -hold_for_review-> held``: a sanctions near match waits for a person.
+  The reviewer's verdict is ``pass_compliance`` or ``fail_compliance``.
+* ``funded|held -fail_compliance-> failed``: the identity proof, the screening,
+  the wallet check or the limits refused the transfer.
+* ``sent -fail_payout-> failed``: the rail could not pay the recipient.
+* ``failed -refund-> refunded``: the principal goes back to the sender. After a
+  payout failure the service must refund (DOMAIN.md). After a sanctions BLOCK the
+  funds may instead stay frozen: whether to send ``refund`` is the service's
+  compliance decision, not the state machine's.
+
+Repeating the event that led to the current state returns the state unchanged,
+so a retried request is harmless. Any other move raises :class:`InvalidTransition`.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from zkredit.domain.errors import InvalidTransition
+
+
+class TransferState(StrEnum):
+    """Where a remittance is in its life."""
+
+    QUOTED = "quoted"
+    EXPIRED = "expired"
+    FUNDED = "funded"
+    HELD = "held"
+    COMPLIANCE_PASSED = "compliance_passed"
+    SENT = "sent"
+    PAID_OUT = "paid_out"
+    COMPLETED = "completed"
+    FAILED = "failed"
+    REFUNDED = "refunded"
+
+
+class TransferEvent(StrEnum):
+    """Something that happened to a remittance."""
+
+    FUND = "fund"
+    EXPIRE = "expire"
+    HOLD_FOR_REVIEW = "hold_for_review"
+    PASS_COMPLIANCE = "pass_compliance"
+    FAIL_COMPLIANCE = "fail_compliance"
+    SEND = "send"
+    CONFIRM_PAYOUT = "confirm_payout"
+    FAIL_PAYOUT = "fail_payout"
+    COMPLETE = "complete"
+    REFUND = "refund"
+
+
+S, E = TransferState, TransferEvent
+
+TRANSITIONS: dict[tuple[TransferState, TransferEvent], TransferState] = {
+    (S.QUOTED, E.FUND): S.FUNDED,
+    (S.QUOTED, E.EXPIRE): S.EXPIRED,
+    (S.FUNDED, E.PASS_COMPLIANCE): S.COMPLIANCE_PASSED,
+    (S.FUNDED, E.HOLD_FOR_REVIEW): S.HELD,
+    (S.FUNDED, E.FAIL_COMPLIANCE): S.FAILED,
+    (S.HELD, E.PASS_COMPLIANCE): S.COMPLIANCE_PASSED,
+    (S.HELD, E.FAIL_COMPLIANCE): S.FAILED,
+    (S.COMPLIANCE_PASSED, E.SEND): S.SENT,
+    (S.SENT, E.CONFIRM_PAYOUT): S.PAID_OUT,
+    (S.SENT, E.FAIL_PAYOUT): S.FAILED,
+    (S.PAID_OUT, E.COMPLETE): S.COMPLETED,
+    (S.FAILED, E.REFUND): S.REFUNDED,
+}
+"""Every legal move: ``(state, event) → next state``."""
+
+TERMINAL_STATES = frozenset({S.EXPIRED, S.COMPLETED, S.REFUNDED})
+"""States no event leaves (``failed`` is left by ``refund``)."""
+
+_ARRIVING: dict[TransferState, frozenset[TransferEvent]] = {
+    state: frozenset(ev for (_, ev), target in TRANSITIONS.items() if target is state)
+    for state in TransferState
+}
+
+
+def allowed_events(state: TransferState) -> tuple[TransferEvent, ...]:
+    """The events that move ``state`` forward, in declaration order."""
+    return tuple(ev for (src, ev) in TRANSITIONS if src is state)
+
+
+def is_terminal(state: TransferState) -> bool:
+    """True when no event can move ``state`` any further."""
+    return state in TERMINAL_STATES
+
+
+def transition(state: TransferState, event: TransferEvent) -> TransferState:
+    """The state after ``event``; the same state if ``event`` is what led to it.
+
+    Raises :class:`InvalidTransition` for any other move.
+    """
+    state, event = TransferState(state), TransferEvent(event)
+    target = TRANSITIONS.get((state, event))
+    if target is not None:
+        return target
+    if event in _ARRIVING[state]:
+        return state
+    raise InvalidTransition(state.value, event.value, tuple(e.value for e in allowed_events(state)))
