@@ -122,3 +122,39 @@ def examples(
     for name, inputs in example_inputs().items():
         (target / f"{name}.input.json").write_text(json.dumps(inputs, indent=1) + "\n")
     console.print(f"wrote {len(catalog.names())} example inputs to {target}")
+
+
+@app.command("dev-setup")
+def dev_setup_cmd(
+    out: Path = typer.Option(..., "--out", help="Directory for the development keys."),
+) -> None:
+    """Single-party development keys (groth16py setup_circom). DEVELOPMENT ONLY.
+
+    Whoever runs this knows the toxic waste and could forge proofs, so the keys are
+    refused outside ZKREDIT_ENV=development and every proof made with them carries
+    "zkredit_setup": "single-party-dev". Point ZK_ZKEY_PATH at --out to use them.
+    """
+    from zkredit.errors import ConfigurationError
+    from zkredit.zk.ceremony import dev_setup
+
+    settings = load_settings()
+    if not settings.is_development:
+        raise ConfigurationError(
+            "single-party development keys may only be made with ZKREDIT_ENV=development"
+        )
+    catalog = build_catalog(settings)
+    circomlib = NodeTools.find(settings.zk.node_bin).circomlib if NodeTools.available() else None
+    if circomlib is None:
+        import groth16py
+
+        circomlib = Path(groth16py.circomlib_path(2))
+    with progress_bar("dev setup", len(catalog.names())) as bar:
+
+        def step(msg: str) -> None:
+            bar.update(bar.task_ids[0], description=msg, advance=1)
+
+        dev_setup(catalog, out, circomlib, step)
+    console.print(
+        f"[yellow]wrote single-party DEVELOPMENT keys to {out}[/]; "
+        f"use them with ZK_ZKEY_PATH={out} ZKREDIT_ENV=development"
+    )

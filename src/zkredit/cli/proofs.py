@@ -56,6 +56,11 @@ def prove(
     elapsed = time.perf_counter() - started
     out.write_text(json.dumps(proof.snarkjs_proof(), indent=1) + "\n")
     public_out.write_text(json.dumps(proof.snarkjs_public(), indent=1) + "\n")
+    if proof.setup != "ceremony":
+        err_console.print(
+            f"[bold yellow]warning:[/] proved with {proof.setup} keys; "
+            "the proof is marked and must not be trusted outside development"
+        )
     if calldata:
         calldata.write_text(proof.solidity_calldata() + "\n")
     err_console.print(

@@ -148,9 +148,7 @@ class SnapshotRateProvider:
         return cls._from_json(df.read_packaged_json(SNAPSHOT_FILE), SNAPSHOT_FILE, max_age)
 
     @classmethod
-    def _from_json(
-        cls, raw: object, where: str, max_age: timedelta | None
-    ) -> SnapshotRateProvider:
+    def _from_json(cls, raw: object, where: str, max_age: timedelta | None) -> SnapshotRateProvider:
         obj = df.as_object(raw, where)
         as_of_text = df.as_str(df.field(obj, "as_of", where), f"{where}: as_of")
         try:

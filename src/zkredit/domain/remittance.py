@@ -61,25 +61,25 @@ class TransferEvent(StrEnum):
     REFUND = "refund"
 
 
-S, E = TransferState, TransferEvent
+_S, _E = TransferState, TransferEvent
 
 TRANSITIONS: dict[tuple[TransferState, TransferEvent], TransferState] = {
-    (S.QUOTED, E.FUND): S.FUNDED,
-    (S.QUOTED, E.EXPIRE): S.EXPIRED,
-    (S.FUNDED, E.PASS_COMPLIANCE): S.COMPLIANCE_PASSED,
-    (S.FUNDED, E.HOLD_FOR_REVIEW): S.HELD,
-    (S.FUNDED, E.FAIL_COMPLIANCE): S.FAILED,
-    (S.HELD, E.PASS_COMPLIANCE): S.COMPLIANCE_PASSED,
-    (S.HELD, E.FAIL_COMPLIANCE): S.FAILED,
-    (S.COMPLIANCE_PASSED, E.SEND): S.SENT,
-    (S.SENT, E.CONFIRM_PAYOUT): S.PAID_OUT,
-    (S.SENT, E.FAIL_PAYOUT): S.FAILED,
-    (S.PAID_OUT, E.COMPLETE): S.COMPLETED,
-    (S.FAILED, E.REFUND): S.REFUNDED,
+    (_S.QUOTED, _E.FUND): _S.FUNDED,
+    (_S.QUOTED, _E.EXPIRE): _S.EXPIRED,
+    (_S.FUNDED, _E.PASS_COMPLIANCE): _S.COMPLIANCE_PASSED,
+    (_S.FUNDED, _E.HOLD_FOR_REVIEW): _S.HELD,
+    (_S.FUNDED, _E.FAIL_COMPLIANCE): _S.FAILED,
+    (_S.HELD, _E.PASS_COMPLIANCE): _S.COMPLIANCE_PASSED,
+    (_S.HELD, _E.FAIL_COMPLIANCE): _S.FAILED,
+    (_S.COMPLIANCE_PASSED, _E.SEND): _S.SENT,
+    (_S.SENT, _E.CONFIRM_PAYOUT): _S.PAID_OUT,
+    (_S.SENT, _E.FAIL_PAYOUT): _S.FAILED,
+    (_S.PAID_OUT, _E.COMPLETE): _S.COMPLETED,
+    (_S.FAILED, _E.REFUND): _S.REFUNDED,
 }
 """Every legal move: ``(state, event) → next state``."""
 
-TERMINAL_STATES = frozenset({S.EXPIRED, S.COMPLETED, S.REFUNDED})
+TERMINAL_STATES = frozenset({_S.EXPIRED, _S.COMPLETED, _S.REFUNDED})
 """States no event leaves (``failed`` is left by ``refund``)."""
 
 _ARRIVING: dict[TransferState, frozenset[TransferEvent]] = {

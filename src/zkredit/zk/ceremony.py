@@ -24,7 +24,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from zkredit.zk.manifest import MANIFEST_NAME, CircuitCatalog, sha256_file
+from zkredit.errors import ZKError
+from zkredit.zk.manifest import MANIFEST_NAME, SINGLE_PARTY_DEV, CircuitCatalog, sha256_file
 from zkredit.zk.toolchain import NodeTools
 
 Progress = Callable[[str], None]
@@ -240,3 +241,47 @@ class Ceremony:
             kind: sha256_file(self.catalog.artifact_path(name, kind))
             for kind in ("r1cs", "wasm", "zkey", "vkey")
         }
+
+
+def dev_setup(
+    catalog: CircuitCatalog,
+    out_dir: Path,
+    circomlib: Path,
+    progress: Progress = lambda _msg: None,
+) -> dict[str, Any]:
+    """Single-party keys from ``groth16py.setup_circom``, for development only.
+
+    The toxic waste of a single-party setup is known to whoever ran it, so these
+    keys can prove false statements. The manifest records ``single-party-dev``;
+    the prover marks every proof made with them and refuses to load them outside
+    the development environment.
+    """
+    import groth16py
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    circuits: dict[str, dict[str, str]] = {}
+    dev = CircuitCatalog(catalog.circuits_dir, out_dir, catalog.specs)
+    for name in catalog.names():
+        progress(f"{name}: single-party setup (development only)")
+        try:
+            pk, vk = groth16py.setup_circom(str(catalog.source_path(name)), [str(circomlib)])
+        except BaseException as exc:  # groth16py panics derive from BaseException
+            if isinstance(exc, (KeyboardInterrupt, SystemExit)):
+                raise
+            raise ZKError(f"{name}: single-party setup failed: {exc}") from None
+        pk.save(str(dev.artifact_path(name, "pk")))
+        dev.artifact_path(name, "vkey").write_text(vk.to_json())
+        shutil.copyfile(catalog.artifact_path(name, "wasm"), dev.artifact_path(name, "wasm"))
+        circuits[name] = {
+            kind: sha256_file(dev.artifact_path(name, kind)) for kind in ("wasm", "pk", "vkey")
+        }
+    manifest = {
+        "version": 1,
+        "setup": SINGLE_PARTY_DEV,
+        "warning": "single-party setup: the toxic waste is known; never use in production",
+        "sources": sources_digest(catalog),
+        "circuits": circuits,
+    }
+    (out_dir / MANIFEST_NAME).write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
+    shutil.copyfile(catalog.circuits_dir / "circuits.json", out_dir / "circuits.json")
+    return manifest

@@ -21,6 +21,9 @@ from zkredit.errors import ArtifactError, UnknownCircuitError
 
 MANIFEST_NAME = "MANIFEST.json"
 ARTIFACT_KINDS = ("r1cs", "wasm", "zkey", "vkey")
+DEV_ARTIFACT_KINDS = ("wasm", "pk", "vkey")
+CEREMONY = "ceremony"
+SINGLE_PARTY_DEV = "single-party-dev"
 
 
 def sha256_file(path: Path) -> str:
@@ -112,7 +115,13 @@ class CircuitCatalog:
         return self.circuits_dir / self.get(name).source
 
     def artifact_path(self, name: str, kind: str) -> Path:
-        suffix = {"r1cs": ".r1cs", "wasm": ".wasm", "zkey": ".zkey", "vkey": ".vkey.json"}[kind]
+        suffix = {
+            "r1cs": ".r1cs",
+            "wasm": ".wasm",
+            "zkey": ".zkey",
+            "vkey": ".vkey.json",
+            "pk": ".dev.pk",
+        }[kind]
         return self.keys_dir / f"{name}{suffix}"
 
     def source_files(self) -> list[Path]:
@@ -153,7 +162,10 @@ class CircuitCatalog:
             if entry is None:
                 problems.append(f"{name}: no keys in {self.manifest_path()}")
                 continue
-            for kind in ARTIFACT_KINDS:
+            kinds = (
+                DEV_ARTIFACT_KINDS if manifest.get("setup") == SINGLE_PARTY_DEV else ARTIFACT_KINDS
+            )
+            for kind in kinds:
                 path = self.artifact_path(name, kind)
                 if not path.is_file():
                     problems.append(f"{path}: missing")
@@ -179,4 +191,4 @@ class CircuitCatalog:
 
     def setup_kind(self) -> str:
         """``"ceremony"`` for multi-party phase-2 keys, ``"single-party-dev"`` otherwise."""
-        return str(self.read_manifest().get("setup", "ceremony"))
+        return str(self.read_manifest().get("setup", CEREMONY))

@@ -38,6 +38,8 @@ class Proof:
     c: G1
     public: tuple[int, ...]
     circuit: str = ""
+    setup: str = "ceremony"
+    """``"single-party-dev"`` marks a proof made with development keys: never trust it."""
 
     # -- Ethereum bytes ------------------------------------------------------------
 
@@ -70,7 +72,8 @@ class Proof:
     # -- snarkjs JSON --------------------------------------------------------------
 
     def snarkjs_proof(self) -> dict[str, Any]:
-        return {
+        marker = {} if self.setup == "ceremony" else {"zkredit_setup": self.setup}
+        return marker | {
             "pi_a": [str(self.a[0]), str(self.a[1]), "1"],
             "pi_b": [
                 [str(self.b[0][0]), str(self.b[0][1])],
@@ -112,6 +115,7 @@ class Proof:
         return json.dumps(
             {
                 "circuit": self.circuit,
+                "setup": self.setup,
                 "proof": self.snarkjs_proof(),
                 "public": self.snarkjs_public(),
             }
@@ -120,7 +124,12 @@ class Proof:
     @classmethod
     def from_json(cls, text: str) -> Proof:
         data = json.loads(text)
-        return cls.from_snarkjs(data["proof"], data["public"], data.get("circuit", ""))
+        proof = cls.from_snarkjs(data["proof"], data["public"], data.get("circuit", ""))
+        return proof.marked(str(data.get("setup", "ceremony")))
+
+    def marked(self, setup: str) -> Proof:
+        """A copy recording which kind of setup produced the proving key."""
+        return Proof(self.a, self.b, self.c, self.public, self.circuit, setup)
 
     # -- Solidity --------------------------------------------------------------------
 
@@ -151,4 +160,4 @@ class Proof:
         """A copy with one public signal replaced (for tamper tests)."""
         public = list(self.public)
         public[index] = value
-        return Proof(self.a, self.b, self.c, tuple(public), self.circuit)
+        return Proof(self.a, self.b, self.c, tuple(public), self.circuit, self.setup)

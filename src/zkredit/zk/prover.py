@@ -28,7 +28,7 @@ import groth16py
 import wasmtime
 
 from zkredit.errors import InputError, ProvingError, VerificationFailed, ZKError
-from zkredit.zk.manifest import CircuitCatalog, CircuitSpec
+from zkredit.zk.manifest import SINGLE_PARTY_DEV, CircuitCatalog, CircuitSpec
 from zkredit.zk.proof import Proof
 from zkredit.zk.toolchain import NodeTools
 from zkredit.zk.witness import (
@@ -116,8 +116,15 @@ class _LoadedCircuit:
         self.spec = spec
         module = load_wasm_module(engine, catalog.artifact_path(spec.name, "wasm"))
         self.witness = WitnessCalculator(catalog.artifact_path(spec.name, "wasm"), engine, module)
+        self.setup = catalog.setup_kind()
         try:
-            self.pk, vk = groth16py.import_zkey(str(catalog.artifact_path(spec.name, "zkey")))
+            if self.setup == SINGLE_PARTY_DEV:
+                self.pk = groth16py.ProvingKey.load(str(catalog.artifact_path(spec.name, "pk")))
+                vk = groth16py.VerifyingKey.from_snarkjs(
+                    catalog.artifact_path(spec.name, "vkey").read_text()
+                )
+            else:
+                self.pk, vk = groth16py.import_zkey(str(catalog.artifact_path(spec.name, "zkey")))
         except BaseException as exc:  # PanicException derives from BaseException
             if isinstance(exc, (KeyboardInterrupt, SystemExit)):
                 raise
@@ -181,7 +188,7 @@ class Groth16pyBackend:
                 if isinstance(exc, (KeyboardInterrupt, SystemExit)):
                     raise
                 raise ProvingError(f"{circuit}: the prover failed: {exc}") from None
-        proof = Proof.from_bytes(bytes(blob), public, circuit)
+        proof = Proof.from_bytes(bytes(blob), public, circuit).marked(c.setup)
         if not self.verify(proof):
             raise ProvingError(
                 f"{circuit}: the generated proof does not verify; the statement is false "
