@@ -81,6 +81,16 @@ class Statement:
         return self
 
 
+def _thresholds(failures: list[str], **bounded: tuple[int, int]) -> None:
+    """Flag policy thresholds wider than the circuit's range checks (no proof could exist)."""
+    for name, (value, bits) in bounded.items():
+        if not 0 <= value < 1 << bits:
+            failures.append(
+                f"{name}: the policy threshold {value} is outside the circuit's "
+                f"{bits}-bit range [0, 2^{bits})"
+            )
+
+
 def _common(
     secret: int,
     signed: SignedCredential,
@@ -130,7 +140,12 @@ def income_statement(
     incomes = cred.get_list("monthlyIncome")
     start = cred.get("employmentStartMonth")
     now = month_index(ctx.today)
-    failures = []
+    failures: list[str] = []
+    _thresholds(
+        failures,
+        minMonthlyIncome=(policy.min_monthly_income_minor, 64),
+        minEmploymentMonths=(policy.min_employment_months, 16),
+    )
     if cred.get("currency") != policy.currency_numeric:
         failures.append(
             f"currency: income is paid in ISO {cred.get('currency')}, the policy needs "
@@ -169,7 +184,14 @@ def credit_history_statement(
     c = signed.credential
     score, late = c.get("score"), c.get("latePayments")
     debt, history, defaults = c.get("debtRatioBps"), c.get("historyMonths"), c.get("defaults")
-    failures = []
+    failures: list[str] = []
+    _thresholds(
+        failures,
+        minScore=(policy.min_score, 16),
+        maxLate=(policy.max_late, 32),
+        maxDebtRatioBps=(policy.max_debt_ratio_bps, 32),
+        minHistoryMonths=(policy.min_history_months, 32),
+    )
     if score < policy.min_score:
         failures.append(f"minScore: score {score} is below {policy.min_score}")
     if defaults != 0:
@@ -216,7 +238,12 @@ def collateral_statement(
     c = signed.credential
     value, lien, valued = c.get("assetValue"), c.get("lienFlag"), c.get("valuationDay")
     today = day_number(ctx.today)
-    failures = []
+    failures: list[str] = []
+    _thresholds(
+        failures,
+        minCollateralRatioBps=(policy.min_collateral_ratio_bps, 16),
+        maxValuationAgeDays=(policy.max_valuation_age_days, 16),
+    )
     if c.get("currency") != policy.currency_numeric:
         failures.append(
             f"currency: collateral is valued in ISO {c.get('currency')}, the loan is in "
@@ -262,7 +289,8 @@ def identity_statement(
     c = signed.credential
     birth, juris, level = c.get("birthDate"), c.get("jurisdiction"), c.get("kycLevel")
     today = ymd(ctx.today)
-    failures = []
+    failures: list[str] = []
+    _thresholds(failures, minAgeYears=(policy.min_age_years, 8))
     if membership.leaf != identity_commitment(secret) or not membership.verify():
         failures.append("kycRoot: your identity commitment is not in the KYC provider's tree")
     if birth + policy.min_age_years * 10000 > today:
