@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import require
+
 ROOT = Path(__file__).resolve().parents[3]
 SCRIPT = ROOT / "tools" / "vectors" / "gen_vectors.mjs"
 FIXTURE = ROOT / "tests" / "fixtures" / "circomlibjs_vectors.json"
@@ -16,11 +18,13 @@ FIXTURE = ROOT / "tests" / "fixtures" / "circomlibjs_vectors.json"
 @pytest.mark.node
 def test_fixture_is_regenerated_byte_for_byte() -> None:
     node = shutil.which("node")
-    if node is None:
-        pytest.skip("node not installed: cannot regenerate circomlibjs vectors")
+    require(node is not None, "node not installed: cannot regenerate circomlibjs vectors")
+    assert node is not None
     for package in ("circomlibjs", "blake-hash"):
-        if not (ROOT / "node_modules" / package / "package.json").is_file():
-            pytest.skip(f"node_modules/{package} missing: run `npm ci` to check the vectors")
+        require(
+            (ROOT / "node_modules" / package / "package.json").is_file(),
+            f"node_modules/{package} missing: run `npm ci` to check the vectors",
+        )
     result = subprocess.run(
         [node, str(SCRIPT)], cwd=ROOT, capture_output=True, text=True, timeout=300, check=False
     )
