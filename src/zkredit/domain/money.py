@@ -46,7 +46,7 @@ def currency(code: str | int) -> Currency:
     return found
 
 
-@dataclass(frozen=True, order=True)
+@dataclass(frozen=True)
 class Money:
     """An amount in minor units (cents, kobo, centavos) of one currency."""
 
@@ -66,6 +66,29 @@ class Money:
     def _same(self, other: Money) -> None:
         if other.currency != self.currency:
             raise InputError(f"cannot combine {self.currency} and {other.currency} amounts")
+
+    @classmethod
+    def zero(cls, code: str) -> Money:
+        return cls(0, currency(code))
+
+    def __neg__(self) -> Money:
+        return Money(-self.minor, self.currency)
+
+    def __lt__(self, other: Money) -> bool:
+        self._same(other)
+        return self.minor < other.minor
+
+    def __le__(self, other: Money) -> bool:
+        self._same(other)
+        return self.minor <= other.minor
+
+    def __gt__(self, other: Money) -> bool:
+        self._same(other)
+        return self.minor > other.minor
+
+    def __ge__(self, other: Money) -> bool:
+        self._same(other)
+        return self.minor >= other.minor
 
     def __add__(self, other: Money) -> Money:
         self._same(other)

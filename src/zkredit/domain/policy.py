@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from zkredit.domain.money import Money, currency
+from zkredit.errors import InputError
 
 # Default minimum monthly income per currency, in major units (DOMAIN.md).
 DEFAULT_MIN_MONTHLY_INCOME = {"NGN": 500_000, "SGD": 800, "PHP": 20_000, "USD": 600}
@@ -42,10 +43,15 @@ class CreditPolicy:
 
     @classmethod
     def default_for(cls, code: str) -> CreditPolicy:
+        """The default policy for a currency with a default minimum income (DOMAIN.md)."""
         cur = currency(code)
         major = DEFAULT_MIN_MONTHLY_INCOME.get(cur.code)
         if major is None:
-            raise KeyError(cur.code)
+            known = ", ".join(sorted(DEFAULT_MIN_MONTHLY_INCOME))
+            raise InputError(
+                f"no default minimum monthly income for {cur.code}",
+                hint=f"Lenders set one per currency; defaults exist for {known}.",
+            )
         return cls(currency_code=cur.code, min_monthly_income_minor=major * 10**cur.exponent)
 
     @property

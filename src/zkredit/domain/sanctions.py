@@ -1,10 +1,14 @@
 """Sanctions screening of recipient names, and the wallet-address deny list.
 
-Names are compared after normalisation: accents stripped (NFKD), case folded,
-punctuation turned into spaces, tokens sorted, so that "RODRÍGUEZ, Juan" and
-"juan rodriguez" read the same. The similarity is the normalised Indel similarity
-(what rapidfuzz's ``fuzz.ratio`` reports) computed from rapidfuzz's integer edit
-distance, expressed in integer basis points: 10 000 = identical.
+Names are compared after normalisation: accents stripped (NFKD, plus a few
+Latin letters such as ø and ł that do not decompose), case folded, punctuation
+turned into spaces, tokens sorted, so that "RODRÍGUEZ, Juan" and "juan rodriguez"
+read the same. Letters of other scripts are kept as they are; matching across
+scripts needs transliterated aliases in the list.
+
+The similarity is the normalised Indel similarity (what rapidfuzz's ``fuzz.ratio``
+reports) computed from rapidfuzz's integer edit distance, expressed in integer
+basis points: 10 000 = identical.
 
 * BLOCK: similarity ≥ 9 700 bp (an exact normalised match is 10 000).
 * REVIEW: similarity ≥ 8 500 bp, a near match for manual review.
@@ -36,7 +40,10 @@ SANCTIONS_FILE = "sanctions_sample.json"
 DENIED_WALLETS_FILE = "denied_wallets.json"
 REVIEW_THRESHOLD_BPS = 8_500
 BLOCK_THRESHOLD_BPS = 9_700
-_NON_ALNUM = re.compile(r"[^0-9a-z]+")
+# Latin letters that NFKD does not decompose into a base letter and a mark.
+_FOLD = str.maketrans(
+    {"ø": "o", "ł": "l", "đ": "d", "ð": "d", "æ": "ae", "œ": "oe", "þ": "th", "ı": "i"}
+)
 _ADDRESS = re.compile(r"0x[0-9a-f]{40}")
 
 
@@ -56,7 +63,8 @@ def normalize_name(name: str) -> str:
     """
     decomposed = unicodedata.normalize("NFKD", name)
     bare = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-    tokens = _NON_ALNUM.sub(" ", bare.casefold()).split()
+    folded = bare.casefold().translate(_FOLD)
+    tokens = "".join(ch if ch.isalnum() else " " for ch in folded).split()
     return " ".join(sorted(tokens))
 
 

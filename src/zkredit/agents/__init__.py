@@ -1,0 +1,1 @@
+"""The four agent services (worker, credit, remittance, receiver) and their common parts."""

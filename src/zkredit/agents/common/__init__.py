@@ -1,0 +1,1 @@
+"""What every agent shares: envelopes, app factory, error mapping, health, agent cards."""

@@ -1,0 +1,107 @@
+"""The app factory every agent uses: health, metrics, agent card, error mapping."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from fastapi import APIRouter, FastAPI, Response
+from fastapi.responses import JSONResponse
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+
+from zkredit import __version__
+from zkredit.agents.common import problems
+
+HealthCheck = Callable[[], tuple[bool, str]]
+
+
+@dataclass
+class AgentCard:
+    """An ERC-8004 agent card: who the agent is, where it listens, its on-chain id."""
+
+    name: str
+    description: str
+    url: str
+    wallet: str
+    agent_id: int | None = None
+    registry: str | None = None
+    chain_id: int | None = None
+    endpoints: dict[str, str] = field(default_factory=dict)
+    skills: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        registrations = []
+        if self.agent_id is not None and self.registry:
+            registrations.append(
+                {
+                    "agentId": self.agent_id,
+                    "agentRegistry": f"eip155:{self.chain_id}:{self.registry}",
+                }
+            )
+        return {
+            "type": "https://eips.ethereum.org/EIPS/eip-8004#registration-v1",
+            "name": self.name,
+            "description": self.description,
+            "image": None,
+            "endpoints": [
+                {"name": "A2A", "endpoint": self.url},
+                {"name": "agentWallet", "endpoint": f"eip155:{self.chain_id}:{self.wallet}"},
+                *({"name": k, "endpoint": v} for k, v in sorted(self.endpoints.items())),
+            ],
+            "registrations": registrations,
+            "supportedTrust": ["reputation", "validation"],
+            "skills": self.skills,
+            "version": __version__,
+        }
+
+
+def create_agent_app(
+    name: str,
+    card: Callable[[], AgentCard],
+    routers: list[APIRouter],
+    *,
+    checks: dict[str, HealthCheck] | None = None,
+    registry: CollectorRegistry | None = None,
+    description: str = "",
+) -> FastAPI:
+    """A FastAPI app with the endpoints every agent serves, plus ``routers``."""
+    app = FastAPI(title=f"ZKredit {name} agent", version=__version__, description=description)
+    problems.install(app)
+    started = time.time()
+    health_checks = checks or {}
+    metrics_registry = registry or CollectorRegistry()
+
+    @app.get("/health", tags=["ops"])
+    def health() -> JSONResponse:
+        results = {}
+        healthy = True
+        for check_name, check in health_checks.items():
+            try:
+                ok, detail = check()
+            except Exception as exc:  # a failing check must not crash /health
+                ok, detail = False, f"{type(exc).__name__}: {exc}"
+            results[check_name] = {"status": "ok" if ok else "failing", "detail": detail}
+            healthy = healthy and ok
+        body = {
+            "status": "healthy" if healthy else "unhealthy",
+            "agent": name,
+            "version": __version__,
+            "uptime_s": round(time.time() - started, 1),
+            "checks": results,
+        }
+        return JSONResponse(body, status_code=200 if healthy else 503)
+
+    @app.get("/metrics", tags=["ops"])
+    def metrics() -> Response:
+        return Response(generate_latest(metrics_registry), media_type=CONTENT_TYPE_LATEST)
+
+    @app.get("/.well-known/agent-card.json", tags=["ops"])
+    def agent_card() -> JSONResponse:
+        return JSONResponse(card().to_json())
+
+    for router in routers:
+        app.include_router(router)
+    app.state.agent_name = name
+    return app

@@ -1,0 +1,70 @@
+"""One handler mapping the ZKredit error hierarchy to HTTP problem+json (RFC 9457)."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+
+from zkredit import errors
+from zkredit.agents.common.envelope import EnvelopeError
+
+PROBLEM = "application/problem+json"
+
+# Most specific first; the first match wins.
+STATUS: list[tuple[type[Exception], int, str]] = [
+    (EnvelopeError, 401, "unauthenticated-message"),
+    (errors.VerificationFailed, 422, "invalid-proof"),
+    (errors.StatementFalse, 422, "statement-false"),
+    (errors.UntrustedIssuerError, 422, "untrusted-issuer"),
+    (errors.SignatureError, 422, "bad-signature"),
+    (errors.ArtifactError, 503, "proving-disabled"),
+    (errors.ConfigurationError, 503, "misconfigured"),
+    (errors.InputError, 400, "bad-input"),
+    (errors.UnknownCircuitError, 404, "unknown-circuit"),
+    (errors.ZKreditError, 500, "internal"),
+]
+
+
+def problem(
+    status: int, slug: str, title: str, detail: str | None = None, **extra: object
+) -> JSONResponse:
+    body: dict[str, object] = {
+        "type": f"https://zkredit.dev/problems/{slug}",
+        "title": title,
+        "status": status,
+    }
+    if detail:
+        body["detail"] = detail
+    body.update(extra)
+    return JSONResponse(body, status_code=status, media_type=PROBLEM)
+
+
+def status_for(exc: Exception) -> tuple[int, str]:
+    for kind, status, slug in STATUS:
+        if isinstance(exc, kind):
+            return status, slug
+    return 500, "internal"
+
+
+def install(app: FastAPI) -> None:
+    """Register the error handlers on ``app``."""
+
+    async def on_zkredit(request: Request, exc: Exception) -> JSONResponse:
+        status, slug = status_for(exc)
+        message = exc.message if isinstance(exc, errors.ZKreditError) else str(exc)
+        conflict = getattr(exc, "http_status", None)
+        if isinstance(conflict, int):
+            status = conflict
+        return problem(status, slug, type(exc).__name__, message)
+
+    async def on_validation(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, RequestValidationError)
+        first = exc.errors()[0] if exc.errors() else {}
+        where = ".".join(str(p) for p in first.get("loc", ()))
+        return problem(
+            422, "invalid-request", "Invalid request", f"{where}: {first.get('msg', 'invalid')}"
+        )
+
+    app.add_exception_handler(errors.ZKreditError, on_zkredit)
+    app.add_exception_handler(RequestValidationError, on_validation)

@@ -1,0 +1,1 @@
+"""The worker agent: the only place a worker's private data exists."""
