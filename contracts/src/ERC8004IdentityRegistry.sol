@@ -2,6 +2,7 @@
 pragma solidity 0.8.28;
 
 import {ERC721} from "@openzeppelin/contracts/token/ERC721/ERC721.sol";
+import {IERC165} from "@openzeppelin/contracts/utils/introspection/IERC165.sol";
 import {ERC721URIStorage} from "@openzeppelin/contracts/token/ERC721/extensions/ERC721URIStorage.sol";
 import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
 import {SignatureChecker} from "@openzeppelin/contracts/utils/cryptography/SignatureChecker.sol";
@@ -177,15 +178,10 @@ contract ERC8004IdentityRegistry is ERC721URIStorage, EIP712, IIdentityRegistry 
     }
 
     /// @inheritdoc ERC721URIStorage
-    function tokenURI(uint256 tokenId) public view override(ERC721, ERC721URIStorage) returns (string memory) {
-        return super.tokenURI(tokenId);
-    }
-
-    /// @inheritdoc ERC721URIStorage
     function supportsInterface(bytes4 interfaceId)
         public
         view
-        override(ERC721URIStorage)
+        override(ERC721URIStorage, IERC165)
         returns (bool)
     {
         return interfaceId == type(IIdentityRegistry).interfaceId || super.supportsInterface(interfaceId);

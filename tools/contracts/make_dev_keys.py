@@ -30,7 +30,9 @@ def make_keys(name: str, out: Path, circomlib: Path) -> None:
         print(f"{name}: cached in {out}")
         return
     started = time.monotonic()
-    pk, vk = groth16py.setup_circom(str(ROOT / "circuits" / "src" / f"{name}.circom"), [str(circomlib)])
+    pk, vk = groth16py.setup_circom(
+        str(ROOT / "circuits" / "src" / f"{name}.circom"), [str(circomlib)]
+    )
     pk.save(str(pk_path) + ".tmp")
     Path(str(pk_path) + ".tmp").rename(pk_path)
     vkey_path.write_text(vk.to_json())

@@ -1,0 +1,298 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+pragma solidity 0.8.28;
+
+import {AccessControlDefaultAdminRules} from
+    "@openzeppelin/contracts/access/extensions/AccessControlDefaultAdminRules.sol";
+
+import {ICreditRegistry} from "./interfaces/ICreditRegistry.sol";
+import {IValidationRegistry} from "./interfaces/IValidationRegistry.sol";
+import {IIdentityRegistry} from "./interfaces/IIdentityRegistry.sol";
+
+/// @title ZKredit credit attestation registry (ERC-8004 validation semantics)
+/// @notice Stores the credit attestations the ZKCreditVerifier writes after four
+///         proofs verified, and the set of consumed nullifiers. Each attestation is
+///         also an ERC-8004 validation: `requestHash` is the keccak256 of the
+///         application, the verifier is the validator, and its response is 100 when
+///         it attests or 0 if it later withdraws the attestation.
+/// @dev The nullifier set lives here, not in the verifier, so that a replacement
+///      verifier (after a key ceremony or a fix) cannot accept a nullifier its
+///      predecessor already consumed. The default admin (two-step transfer with a
+///      delay) can only repoint `verifier`; it cannot write or edit attestations.
+contract ERC8004CreditRegistry is AccessControlDefaultAdminRules, ICreditRegistry {
+    /// @notice Tag of the validation responses that carry an attestation.
+    string public constant ATTESTATION_TAG = "zkcredit";
+    uint8 public constant MAX_RESPONSE = 100;
+
+    // Packed to keep the attestation write at five storage slots.
+    struct Record {
+        // slot 0
+        address validator;
+        uint40 lastUpdate;
+        uint8 response;
+        bool hasResponse;
+        bool attested;
+        // slot 1
+        address subject;
+        uint8 tier;
+        uint16 currency;
+        uint64 expiry;
+        // slot 2
+        uint256 nullifier;
+        // slot 3
+        uint128 limit;
+        uint128 agentId;
+        // slot 4
+        bytes32 policyHash;
+        // written only by explicit validation responses
+        bytes32 responseHash;
+        string tag;
+    }
+
+    IIdentityRegistry private immutable _identity;
+    address private _verifier;
+
+    mapping(bytes32 requestHash => Record) private _records;
+    mapping(uint256 nullifier => bytes32 requestHash) private _requestOfNullifier;
+    mapping(address subject => bytes32 requestHash) private _latestRequestOf;
+    mapping(uint256 agentId => bytes32[] requestHashes) private _agentValidations;
+
+    /// @param initialDelay Delay (seconds) before a new default admin can accept.
+    /// @param admin Initial default admin (may repoint the verifier).
+    /// @param identity ERC-8004 identity registry of requesting agents.
+    constructor(uint48 initialDelay, address admin, IIdentityRegistry identity)
+        AccessControlDefaultAdminRules(initialDelay, admin)
+    {
+        if (address(identity) == address(0)) revert CreditRegistry__ZeroAddress();
+        _identity = identity;
+    }
+
+    // ------------------------------------------------------------- verifier
+
+    /// @notice Set the contract allowed to record attestations (a ZKCreditVerifier).
+    function setVerifier(address newVerifier) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        if (newVerifier == address(0)) revert CreditRegistry__ZeroAddress();
+        emit VerifierUpdated(_verifier, newVerifier);
+        _verifier = newVerifier;
+    }
+
+    /// @inheritdoc ICreditRegistry
+    function verifier() external view returns (address) {
+        return _verifier;
+    }
+
+    /// @notice The identity registry of requesting agents.
+    function identityRegistry() external view returns (address) {
+        return address(_identity);
+    }
+
+    // --------------------------------------------------------- attestations
+
+    /// @inheritdoc ICreditRegistry
+    function recordAttestation(Attestation calldata att) external {
+        if (msg.sender != _verifier) revert CreditRegistry__NotVerifier(msg.sender);
+        if (
+            att.subject == address(0) || att.proofsHash == bytes32(0) || att.tier == 0 || att.tier > 4
+                || att.limit > type(uint128).max || att.expiry <= block.timestamp
+        ) revert CreditRegistry__InvalidAttestation();
+        if (_requestOfNullifier[att.nullifier] != bytes32(0)) revert CreditRegistry__NullifierUsed(att.nullifier);
+
+        bytes32 requestHash = att.proofsHash;
+        Record storage rec = _records[requestHash];
+        if (rec.hasResponse) revert CreditRegistry__RequestExists(requestHash);
+        bool requested = rec.validator != address(0) && rec.agentId == att.agentId;
+        if (att.agentId != 0 && !requested) {
+            _requireAgent(att.agentId);
+            _agentValidations[att.agentId].push(requestHash);
+        }
+
+        rec.validator = msg.sender;
+        rec.lastUpdate = uint40(block.timestamp);
+        rec.response = MAX_RESPONSE;
+        rec.hasResponse = true;
+        rec.attested = true;
+        rec.subject = att.subject;
+        rec.tier = att.tier;
+        rec.currency = att.currency;
+        rec.expiry = att.expiry;
+        rec.nullifier = att.nullifier;
+        rec.limit = uint128(att.limit);
+        rec.agentId = uint128(att.agentId);
+        rec.policyHash = att.policyHash;
+        _requestOfNullifier[att.nullifier] = requestHash;
+        _latestRequestOf[att.subject] = requestHash;
+
+        emit AttestationRecorded(
+            requestHash, att.subject, att.nullifier, att.tier, att.limit, att.currency, att.expiry, att.policyHash
+        );
+        emit ValidationResponse(
+            msg.sender, att.agentId, requestHash, MAX_RESPONSE, "", keccak256(abi.encode(att)), ATTESTATION_TAG
+        );
+    }
+
+    /// @inheritdoc ICreditRegistry
+    function isNullifierUsed(uint256 nullifier) external view returns (bool) {
+        return _requestOfNullifier[nullifier] != bytes32(0);
+    }
+
+    /// @inheritdoc ICreditRegistry
+    function getAttestation(bytes32 requestHash) public view returns (Attestation memory att) {
+        Record storage rec = _records[requestHash];
+        if (!rec.attested) revert CreditRegistry__UnknownRequest(requestHash);
+        att = Attestation({
+            subject: rec.subject,
+            nullifier: rec.nullifier,
+            tier: rec.tier,
+            limit: rec.limit,
+            currency: rec.currency,
+            expiry: rec.expiry,
+            policyHash: rec.policyHash,
+            proofsHash: requestHash,
+            agentId: rec.agentId
+        });
+    }
+
+    /// @inheritdoc ICreditRegistry
+    function isAttestationValid(bytes32 requestHash) public view returns (bool) {
+        Record storage rec = _records[requestHash];
+        return rec.attested && rec.response == MAX_RESPONSE && block.timestamp < rec.expiry;
+    }
+
+    /// @notice True when `subject`'s most recent attestation is valid.
+    function hasValidAttestation(address subject) external view returns (bool) {
+        bytes32 requestHash = _latestRequestOf[subject];
+        return requestHash != bytes32(0) && isAttestationValid(requestHash);
+    }
+
+    /// @inheritdoc ICreditRegistry
+    function latestRequestOf(address subject) external view returns (bytes32) {
+        return _latestRequestOf[subject];
+    }
+
+    /// @inheritdoc ICreditRegistry
+    function requestOfNullifier(uint256 nullifier) external view returns (bytes32) {
+        return _requestOfNullifier[nullifier];
+    }
+
+    // ------------------------------------------------------- ERC-8004 parts
+
+    /// @notice Log that `agentId` asked the verifier to validate `requestHash` (the
+    ///         keccak256 of an application). Only the verifier can be named.
+    function validationRequest(
+        address validatorAddress,
+        uint256 agentId,
+        string calldata requestURI,
+        bytes32 requestHash
+    ) external {
+        if (validatorAddress == address(0) || validatorAddress != _verifier) {
+            revert CreditRegistry__UnsupportedValidator(validatorAddress);
+        }
+        if (!_identity.isAuthorized(agentId, msg.sender)) revert CreditRegistry__NotAgentOperator(agentId, msg.sender);
+        if (requestHash == bytes32(0) || _records[requestHash].validator != address(0)) {
+            revert CreditRegistry__RequestExists(requestHash);
+        }
+        Record storage rec = _records[requestHash];
+        rec.validator = validatorAddress;
+        rec.lastUpdate = uint40(block.timestamp);
+        rec.agentId = uint128(agentId);
+        _agentValidations[agentId].push(requestHash);
+        emit ValidationRequest(validatorAddress, agentId, requestURI, requestHash);
+    }
+
+    /// @notice Answer or re-answer a request. Only the request's validator may call;
+    ///         for attestations this is how the verifier withdraws one (response 0).
+    function validationResponse(
+        bytes32 requestHash,
+        uint8 response,
+        string calldata responseURI,
+        bytes32 responseHash,
+        string calldata tag
+    ) external {
+        if (response > MAX_RESPONSE) revert CreditRegistry__InvalidResponse(response);
+        Record storage rec = _records[requestHash];
+        if (rec.validator == address(0)) revert CreditRegistry__UnknownRequest(requestHash);
+        if (msg.sender != rec.validator) revert CreditRegistry__NotValidator(requestHash, msg.sender);
+        rec.response = response;
+        rec.hasResponse = true;
+        rec.lastUpdate = uint40(block.timestamp);
+        rec.responseHash = responseHash;
+        rec.tag = tag;
+        emit ValidationResponse(msg.sender, rec.agentId, requestHash, response, responseURI, responseHash, tag);
+    }
+
+    /// @notice For an attestation that was never re-answered, `responseHash` is the
+    ///         keccak256 of the ABI-encoded attestation and `tag` is `ATTESTATION_TAG`.
+    function getValidationStatus(bytes32 requestHash)
+        external
+        view
+        returns (
+            address validatorAddress,
+            uint256 agentId,
+            uint8 response,
+            bytes32 responseHash,
+            string memory tag,
+            uint256 lastUpdate
+        )
+    {
+        Record storage rec = _records[requestHash];
+        if (rec.validator == address(0)) revert CreditRegistry__UnknownRequest(requestHash);
+        (responseHash, tag) = _responseOf(requestHash, rec);
+        return (rec.validator, rec.agentId, rec.response, responseHash, tag, rec.lastUpdate);
+    }
+
+    /// @inheritdoc IValidationRegistry
+    function getSummary(uint256 agentId, address[] calldata validatorAddresses, string calldata tag)
+        external
+        view
+        returns (uint64 count, uint8 averageResponse)
+    {
+        bytes32[] storage hashes = _agentValidations[agentId];
+        bytes32 tagHash = keccak256(bytes(tag));
+        uint256 total;
+        for (uint256 i = 0; i < hashes.length; ++i) {
+            Record storage rec = _records[hashes[i]];
+            // A request can be superseded by an attestation naming another agent.
+            if (!rec.hasResponse || rec.agentId != agentId) continue;
+            if (!_listed(rec.validator, validatorAddresses)) continue;
+            if (bytes(tag).length != 0) {
+                (, string memory recTag) = _responseOf(hashes[i], rec);
+                if (keccak256(bytes(recTag)) != tagHash) continue;
+            }
+            total += rec.response;
+            ++count;
+        }
+        averageResponse = count == 0 ? 0 : uint8(total / count);
+    }
+
+    /// @inheritdoc IValidationRegistry
+    function getAgentValidations(uint256 agentId) external view returns (bytes32[] memory) {
+        return _agentValidations[agentId];
+    }
+
+    // --------------------------------------------------------------- internal
+
+    function _responseOf(bytes32 requestHash, Record storage rec)
+        private
+        view
+        returns (bytes32 responseHash, string memory tag)
+    {
+        if (rec.attested && rec.responseHash == bytes32(0) && bytes(rec.tag).length == 0) {
+            return (keccak256(abi.encode(getAttestation(requestHash))), ATTESTATION_TAG);
+        }
+        return (rec.responseHash, rec.tag);
+    }
+
+    function _requireAgent(uint256 agentId) private view {
+        try _identity.ownerOf(agentId) returns (address) {}
+        catch {
+            revert CreditRegistry__UnknownAgent(agentId);
+        }
+    }
+
+    function _listed(address validator, address[] calldata validators) private pure returns (bool) {
+        if (validators.length == 0) return true;
+        for (uint256 i = 0; i < validators.length; ++i) {
+            if (validators[i] == validator) return true;
+        }
+        return false;
+    }
+}

@@ -1,0 +1,92 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+pragma solidity 0.8.28;
+
+import {IValidationRegistry} from "./IValidationRegistry.sol";
+
+/// @title ZKredit credit attestation registry
+/// @notice Credit attestations written by the ZKCreditVerifier after four Groth16
+///         proofs verified, exposed with ERC-8004 validation semantics (the verifier
+///         is the validator, `requestHash` is the keccak256 of the application).
+interface ICreditRegistry is IValidationRegistry {
+    /// @notice What the verifier attests about a borrower, without revealing them.
+    /// @param subject Borrower wallet bound into every proof.
+    /// @param nullifier Poseidon(identitySecret, scope), shared by the four proofs.
+    /// @param tier Credit tier 1 (best) to 4 proven by the credit_history proof.
+    /// @param limit Approved limit in minor units of `currency`.
+    /// @param currency ISO 4217 numeric currency code.
+    /// @param expiry Unix time after which the attestation is no longer valid.
+    /// @param policyHash keccak256 of the verifier policy the proofs satisfied.
+    /// @param proofsHash keccak256 of the application (policy, proofs, public signals).
+    /// @param agentId Requesting agent in the identity registry (0 = none).
+    struct Attestation {
+        address subject;
+        uint256 nullifier;
+        uint8 tier;
+        uint256 limit;
+        uint16 currency;
+        uint64 expiry;
+        bytes32 policyHash;
+        bytes32 proofsHash;
+        uint256 agentId;
+    }
+
+    /// @notice The verifier recorded an attestation under `requestHash`.
+    event AttestationRecorded(
+        bytes32 indexed requestHash,
+        address indexed subject,
+        uint256 indexed nullifier,
+        uint8 tier,
+        uint256 limit,
+        uint16 currency,
+        uint64 expiry,
+        bytes32 policyHash
+    );
+    /// @notice The contract allowed to record attestations changed.
+    event VerifierUpdated(address indexed previousVerifier, address indexed newVerifier);
+
+    /// @notice Only the configured verifier may record attestations.
+    error CreditRegistry__NotVerifier(address caller);
+    /// @notice The nullifier was consumed by an earlier attestation.
+    error CreditRegistry__NullifierUsed(uint256 nullifier);
+    /// @notice A request with this hash already has an answer or an attestation.
+    error CreditRegistry__RequestExists(bytes32 requestHash);
+    /// @notice No request with this hash.
+    error CreditRegistry__UnknownRequest(bytes32 requestHash);
+    /// @notice Requests can only name the configured verifier as validator.
+    error CreditRegistry__UnsupportedValidator(address validatorAddress);
+    /// @notice Only the request's validator may answer it.
+    error CreditRegistry__NotValidator(bytes32 requestHash, address caller);
+    /// @notice Responses are 0-100.
+    error CreditRegistry__InvalidResponse(uint8 response);
+    /// @notice The caller does not operate `agentId`.
+    error CreditRegistry__NotAgentOperator(uint256 agentId, address caller);
+    /// @notice `agentId` does not exist in the identity registry.
+    error CreditRegistry__UnknownAgent(uint256 agentId);
+    /// @notice The attestation is malformed (zero subject or hash, tier outside 1-4,
+    ///         limit above 2^128, or already expired).
+    error CreditRegistry__InvalidAttestation();
+    /// @notice The zero address is not allowed here.
+    error CreditRegistry__ZeroAddress();
+
+    /// @notice Record an attestation; only the verifier. Its `requestHash` is `att.proofsHash`.
+    function recordAttestation(Attestation calldata att) external;
+
+    /// @notice The contract currently allowed to record attestations.
+    function verifier() external view returns (address);
+
+    /// @notice True when `nullifier` was consumed by an attestation.
+    function isNullifierUsed(uint256 nullifier) external view returns (bool);
+
+    /// @notice The attestation recorded under `requestHash`.
+    function getAttestation(bytes32 requestHash) external view returns (Attestation memory);
+
+    /// @notice True when an attestation exists under `requestHash`, has not been
+    ///         withdrawn by its validator (response still 100) and has not expired.
+    function isAttestationValid(bytes32 requestHash) external view returns (bool);
+
+    /// @notice Request hash of `subject`'s most recent attestation (0 if none).
+    function latestRequestOf(address subject) external view returns (bytes32);
+
+    /// @notice Request hash of the attestation that consumed `nullifier` (0 if none).
+    function requestOfNullifier(uint256 nullifier) external view returns (bytes32);
+}
