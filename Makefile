@@ -41,6 +41,10 @@ typecheck: setup
 circuits: setup
 	$(BIN)/zkredit circuits verify
 
+contracts: setup
+	$(BIN)/python tools/contracts/gen_verifiers.py
+	node tools/contracts/build.mjs
+
 ceremony: setup
 	$(BIN)/zkredit ceremony
 

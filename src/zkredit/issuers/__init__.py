@@ -1,0 +1,1 @@
+"""External credential issuers and the KYC provider. Not part of any agent."""
