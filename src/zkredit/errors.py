@@ -117,5 +117,9 @@ class UnknownCircuitError(ZKError, KeyError):
         return self.message
 
 
+class IntegrityError(ZKreditError):
+    """Raised when stored records fail an integrity check (audit chain, anchors)."""
+
+
 class ToolMissingError(ZKreditError):
     """Raised when an external tool (node, snarkjs, circom) is needed but not installed."""

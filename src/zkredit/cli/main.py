@@ -7,7 +7,7 @@ import sys
 import typer
 
 from zkredit import __version__
-from zkredit.cli import bench, ceremony, circuits, credential, proofs
+from zkredit.cli import audit, bench, ceremony, circuits, credential, proofs
 from zkredit.cli.output import ExitStatus, Funnel
 
 app = typer.Typer(
@@ -45,6 +45,7 @@ def main(
 app.add_typer(circuits.app, name="circuits")
 app.add_typer(credential.app, name="credential")
 app.add_typer(bench.app, name="bench")
+app.add_typer(audit.app, name="audit")
 app.command("ceremony")(ceremony.ceremony)
 app.command("prove")(proofs.prove)
 app.command("verify")(proofs.verify)

@@ -35,12 +35,14 @@ class ExitStatus(IntEnum):
     ARTIFACT_MISMATCH = 5
     TOOL_MISSING = 6
     CONFIG_ERROR = 7
+    INTEGRITY_FAILED = 8
     INTERRUPTED = 130
 
 
 def exit_status_for(exc: BaseException) -> ExitStatus:
     table: list[tuple[type[BaseException], ExitStatus]] = [
         (errors.VerificationFailed, ExitStatus.PROOF_INVALID),
+        (errors.IntegrityError, ExitStatus.INTEGRITY_FAILED),
         (errors.StatementFalse, ExitStatus.STATEMENT_FALSE),
         (errors.ArtifactError, ExitStatus.ARTIFACT_MISMATCH),
         (errors.ToolMissingError, ExitStatus.TOOL_MISSING),
