@@ -1,0 +1,147 @@
+"""Agent-to-agent messaging: signed envelopes over HTTP.
+
+Every agent exposes one inbound endpoint, ``POST /a2a/messages``, taking a
+signed :class:`Envelope`. The :class:`Inbox` verifies it (recipient, clock skew,
+signature against the identity registry) and dispatches it by ``type`` to a
+handler registered by the agent's service. :class:`Peers` is the outbound side:
+it finds a peer's base URL (configuration override, else the agent card URL
+registered on chain), signs and posts the envelope, and returns the reply
+payload. Errors come back as problem+json and are re-raised as
+:class:`PeerError` with the peer's message.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+from eth_account.signers.local import LocalAccount
+from fastapi import APIRouter, Header, Request
+
+from zkredit.agents.common.envelope import AgentDirectory, Envelope, EnvelopeError
+from zkredit.errors import InputError, ZKreditError
+
+MessageHandler = Callable[[Envelope, str | None], dict[str, Any]]
+
+
+class PeerError(ZKreditError):
+    """Raised when another agent refuses or fails a request; carries its HTTP status."""
+
+    def __init__(self, peer: str, status: int, message: str) -> None:
+        super().__init__(f"{peer} agent answered {status}: {message}")
+        self.peer = peer
+        self.http_status = status
+
+
+class UnknownMessageType(InputError):
+    """Raised when an envelope's type has no handler at the recipient."""
+
+
+@dataclass
+class Inbox:
+    """Verifies inbound envelopes and dispatches them by type."""
+
+    agent: str
+    directory: AgentDirectory
+    chain_id: int
+    handlers: dict[str, MessageHandler] = field(default_factory=dict)
+
+    def on(self, message_type: str, handler: MessageHandler) -> None:
+        self.handlers[message_type] = handler
+
+    def deliver(self, envelope: Envelope, idempotency_key: str | None = None) -> dict[str, Any]:
+        envelope.verify(self.directory, self.chain_id, expected_recipient=self.agent)
+        handler = self.handlers.get(envelope.type)
+        if handler is None:
+            raise UnknownMessageType(
+                f"the {self.agent} agent does not handle {envelope.type!r}; it handles "
+                + ", ".join(sorted(self.handlers))
+            )
+        return handler(envelope, idempotency_key)
+
+    def router(self) -> APIRouter:
+        router = APIRouter(tags=["a2a"])
+
+        @router.post("/a2a/messages")
+        async def receive(
+            request: Request,
+            idempotency_key: str | None = Header(default=None, alias="Idempotency-Key"),
+        ) -> dict[str, Any]:
+            try:
+                body = await request.json()
+            except ValueError:
+                raise EnvelopeError("the request body is not JSON") from None
+            if not isinstance(body, dict):
+                raise EnvelopeError("the request body must be an envelope object")
+            envelope = Envelope.from_dict(body)
+            # Handlers are synchronous (database, chain, proving); keep the loop free.
+            from starlette.concurrency import run_in_threadpool
+
+            return await run_in_threadpool(self.deliver, envelope, idempotency_key)
+
+        return router
+
+
+@dataclass
+class Peers:
+    """Outbound messages to other agents, signed with this agent's wallet."""
+
+    agent: str
+    account: LocalAccount
+    chain_id: int
+    resolve: Callable[[str], str]
+    timeout_s: float = 60.0
+    _client: httpx.Client = field(default_factory=lambda: httpx.Client(timeout=60.0))
+
+    def send(
+        self,
+        recipient: str,
+        message_type: str,
+        payload: Mapping[str, Any],
+        *,
+        correlation_id: str | None = None,
+        idempotency_key: str | None = None,
+    ) -> dict[str, Any]:
+        envelope = Envelope.create(
+            message_type, self.agent, recipient, dict(payload), correlation_id=correlation_id
+        ).signed(self.account, self.chain_id)
+        url = self.resolve(recipient).rstrip("/") + "/a2a/messages"
+        headers = {"Idempotency-Key": idempotency_key} if idempotency_key else {}
+        try:
+            response = self._client.post(
+                url, json=envelope.to_dict(), headers=headers, timeout=self.timeout_s
+            )
+        except httpx.HTTPError as exc:
+            raise PeerError(recipient, 503, f"unreachable at {url}: {exc}") from None
+        if response.status_code >= 400:
+            try:
+                detail = response.json().get("detail") or response.text
+            except ValueError:
+                detail = response.text
+            raise PeerError(recipient, response.status_code, str(detail))
+        data: dict[str, Any] = response.json()
+        return data
+
+    def close(self) -> None:
+        self._client.close()
+
+
+@dataclass
+class PeerDirectory:
+    """Peer base URLs: explicit overrides first, then a lookup (agent cards on chain)."""
+
+    overrides: dict[str, str] = field(default_factory=dict)
+    lookup: Callable[[str], str | None] | None = None
+
+    def __call__(self, agent: str) -> str:
+        if agent in self.overrides:
+            return self.overrides[agent]
+        found = self.lookup(agent) if self.lookup else None
+        if not found:
+            raise InputError(
+                f"cannot find the {agent} agent: no URL configured and no agent card registered",
+                hint=f"Set ZKREDIT_PEER_{agent.upper()}_URL or register the agent on chain.",
+            )
+        return found

@@ -1,0 +1,105 @@
+"""What an agent runs on: its database, audit log, job queue, wallet and peers.
+
+Built by the composition root (:mod:`zkredit.bootstrap`), never at import time.
+Each party keeps its state under ``<data_dir>/<party>/``: SQLite database (or a
+PostgreSQL schema), logs and queue data.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from eth_account.signers.local import LocalAccount
+
+from zkredit.agents.common.envelope import AgentDirectory
+from zkredit.agents.common.messaging import Inbox, Peers
+from zkredit.jobs.api import JobQueue
+from zkredit.store.audit import AuditLog
+from zkredit.store.db import Database
+from zkredit.store.idempotency import IdempotencyStore
+from zkredit.store.ledger import Ledger
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class JsonLineLog(logging.Handler):
+    """Structured JSON logs, one object per line, in the party's log directory."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._fh = path.open("a", encoding="utf-8")
+        self._lock2 = threading.Lock()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        entry = {
+            "ts": datetime.fromtimestamp(record.created, UTC).isoformat(),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "msg": record.getMessage(),
+        }
+        extra = getattr(record, "fields", None)
+        if isinstance(extra, dict):
+            entry.update(extra)
+        with self._lock2:
+            self._fh.write(json.dumps(entry, default=str) + "\n")
+            self._fh.flush()
+
+    def close(self) -> None:
+        self._fh.close()
+        super().close()
+
+
+@dataclass
+class PartyRuntime:
+    """Everything one agent's services need."""
+
+    name: str
+    home: Path
+    db: Database
+    account: LocalAccount
+    jobs: JobQueue
+    directory: AgentDirectory
+    peers: Peers
+    inbox: Inbox
+    chain_id: int
+    chain: Any = None
+    logger: logging.Logger = field(default_factory=lambda: logging.getLogger("zkredit"))
+    started: float = field(default_factory=time.time)
+
+    @property
+    def audit(self) -> AuditLog:
+        return AuditLog(self.db, self.account)
+
+    @property
+    def ledger(self) -> Ledger:
+        return Ledger(self.db)
+
+    @property
+    def idempotency(self) -> IdempotencyStore:
+        return IdempotencyStore(self.db)
+
+    def log(self, msg: str, **fields: Any) -> None:
+        self.logger.info(msg, extra={"fields": {"agent": self.name, **fields}})
+
+    def record(self, kind: str, payload: dict[str, Any]) -> None:
+        """Append to the party's audit log (hash-chained, signed)."""
+        self.audit.append(kind, payload)
+
+
+def party_logger(name: str, home: Path) -> logging.Logger:
+    logger = logging.getLogger(f"zkredit.{name}.{id(home)}")
+    logger.setLevel(logging.INFO)
+    logger.propagate = False
+    if not logger.handlers:
+        logger.addHandler(JsonLineLog(home / "logs" / f"{name}.jsonl"))
+    return logger

@@ -1,0 +1,391 @@
+"""The worker agent's services: identities, credentials, loan applications, remittances.
+
+Loans and remittances are driven by idempotent jobs so a crash mid-way (say, in
+the middle of proving) resumes after restart and completes exactly once: every
+step first checks whether its result is already recorded, and the remote side
+deduplicates by the worker's application or idempotency key.
+
+Only public data leaves this agent: proofs, public signals, the wallet address
+and amounts the worker chose to request. When the worker's data cannot satisfy
+the lender's policy, the failing conditions are explained to the worker here
+and never sent.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from eth_account.messages import encode_typed_data
+from eth_account.signers.local import LocalAccount
+
+from zkredit.agents.common.runtime import PartyRuntime
+from zkredit.agents.worker.models import LoanApplicationRow, RemittanceRow
+from zkredit.agents.worker.vaultstore import Identity, Vault
+from zkredit.domain.policy import CreditPolicy
+from zkredit.errors import InputError, StatementFalse
+from zkredit.jobs.api import JobQueue
+from zkredit.zk.credentials import CredentialType
+from zkredit.zk.proof import Proof
+from zkredit.zk.prover import ProverBackend
+from zkredit.zk.statements import (
+    ProofContext,
+    Statement,
+    collateral_statement,
+    credit_history_statement,
+    identity_statement,
+    income_statement,
+)
+
+CIRCUITS = ("income", "credit_history", "collateral", "identity")
+
+SubmissionSigner = Callable[[LocalAccount, dict[str, Any], dict[str, Any]], dict[str, Any] | None]
+"""Signs the EIP-712 authorisation letting the lender submit the proofs on chain."""
+
+
+class NotFound(InputError):
+    """Raised when a loan application or remittance id is unknown."""
+
+    http_status = 404
+
+
+def policy_from_wire(data: dict[str, Any]) -> CreditPolicy:
+    """The lender's published policy, as the worker's statement builders need it."""
+    return CreditPolicy(
+        currency_code=str(data["currency"]),
+        min_monthly_income_minor=int(data["min_monthly_income_minor"]),
+        min_employment_months=int(data["min_employment_months"]),
+        min_score=int(data["min_score"]),
+        max_late=int(data["max_late"]),
+        max_debt_ratio_bps=int(data["max_debt_ratio_bps"]),
+        min_history_months=int(data["min_history_months"]),
+        min_collateral_ratio_bps=int(data["min_collateral_ratio_bps"]),
+        max_valuation_age_days=int(data["max_valuation_age_days"]),
+        min_age_years=int(data["min_age_years"]),
+        denied_jurisdictions=tuple(int(x) for x in data["denied_jurisdictions"]),
+    )
+
+
+def sign_offer(account: LocalAccount, offer: dict[str, Any], chain_id: int) -> str:
+    """EIP-712 acceptance of a loan offer by the borrower's wallet."""
+    typed = {
+        "types": {
+            "EIP712Domain": [
+                {"name": "name", "type": "string"},
+                {"name": "version", "type": "string"},
+                {"name": "chainId", "type": "uint256"},
+            ],
+            "LoanOfferAcceptance": [
+                {"name": "offerId", "type": "string"},
+                {"name": "principalMinor", "type": "uint256"},
+                {"name": "currency", "type": "string"},
+                {"name": "aprBps", "type": "uint256"},
+                {"name": "months", "type": "uint256"},
+                {"name": "monthlyPaymentMinor", "type": "uint256"},
+            ],
+        },
+        "primaryType": "LoanOfferAcceptance",
+        "domain": {"name": "ZKredit Loans", "version": "1", "chainId": chain_id},
+        "message": {
+            "offerId": str(offer["offer_id"]),
+            "principalMinor": int(offer["principal_minor"]),
+            "currency": str(offer["currency"]),
+            "aprBps": int(offer["apr_bps"]),
+            "months": int(offer["months"]),
+            "monthlyPaymentMinor": int(offer["monthly_payment_minor"]),
+        },
+    }
+    sig = account.sign_message(encode_typed_data(full_message=typed))
+    return "0x" + sig.signature.hex().removeprefix("0x")
+
+
+@dataclass
+class WorkerService:
+    runtime: PartyRuntime
+    vault: Vault
+    prover: Callable[[], ProverBackend]
+    sign_submission: SubmissionSigner
+    is_trusted_issuer: Callable[[int, int, int], bool | None]
+    clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC)
+
+    @property
+    def jobs(self) -> JobQueue:
+        return self.runtime.jobs
+
+    def register_jobs(self) -> None:
+        self.jobs.register("worker.loan.run", self._job_loan_run, max_attempts=6)
+        self.jobs.register("worker.loan.accept", self._job_loan_accept, max_attempts=6)
+        self.jobs.register("worker.remit.run", self._job_remit_run, max_attempts=6)
+        self.jobs.register("worker.prove", self._job_prove, max_attempts=3)
+
+    # -- identities and credentials ----------------------------------------------
+
+    def create_identity(self, label: str) -> Identity:
+        ident = self.vault.create_identity(label)
+        self.runtime.record("identity.created", {"identity_id": ident.id,
+                                                  "commitment": str(ident.commitment),
+                                                  "wallet": ident.wallet.address})
+        return ident
+
+    def import_credential(self, identity_id: str, data: dict[str, Any]) -> dict[str, Any]:
+        from zkredit.zk.credentials import SignedCredential
+
+        signed = SignedCredential.from_dict(data)
+        trusted = self.is_trusted_issuer(int(signed.type), signed.issuer.x, signed.issuer.y)
+        item = self.vault.import_credential(identity_id, signed, trusted)
+        self.runtime.record("credential.imported", {"identity_id": identity_id,
+                                                    "type": signed.type.label, "item": item})
+        return {"credential_id": item, "type": signed.type.label, "issuer": signed.issuer_name}
+
+    # -- loans ---------------------------------------------------------------------
+
+    def apply_for_loan(self, identity_id: str, lender: str, amount_minor: int, currency: str,
+                       months: int, payout: dict[str, Any]) -> str:
+        self.vault.identity(identity_id)  # exists
+        if amount_minor <= 0 or months <= 0:
+            raise InputError("amount and months must be positive")
+        app_id = uuid.uuid4().hex
+        with self.runtime.db.session() as s:
+            s.add(LoanApplicationRow(id=app_id, identity_id=identity_id, lender=lender,
+                                     amount_minor=amount_minor, currency=currency.upper(),
+                                     months=months, status="requested", payout=payout))
+        self.jobs.enqueue("worker.loan.run", {"application_id": app_id},
+                          dedup_key=f"loan-run:{app_id}")
+        return app_id
+
+    def loan(self, app_id: str) -> dict[str, Any]:
+        with self.runtime.db.session() as s:
+            row = s.get(LoanApplicationRow, app_id)
+            if row is None:
+                raise NotFound(f"no loan application {app_id!r}")
+            return {
+                "application_id": row.id, "status": row.status, "lender": row.lender,
+                "amount_minor": row.amount_minor, "currency": row.currency,
+                "months": row.months, "decision": row.decision,
+                "explanation": row.explanation, "loan": row.loan, "error": row.error,
+            }
+
+    def _update_loan(self, app_id: str, **values: Any) -> None:
+        with self.runtime.db.session() as s:
+            row = s.get(LoanApplicationRow, app_id)
+            assert row is not None
+            for k, v in values.items():
+                setattr(row, k, v)
+
+    def _statements(self, ident: Identity, policy: CreditPolicy, ctx: ProofContext,
+                    amount_minor: int) -> dict[str, Statement | Exception]:
+        out: dict[str, Statement | Exception] = {}
+        membership = self.vault.membership(ident.id)
+        for circuit in CIRCUITS:
+            ctype = (CredentialType.KYC if circuit == "identity"
+                     else CredentialType[circuit.upper()])
+            cred = self.vault.credential(ident.id, ctype)
+            try:
+                if cred is None:
+                    raise InputError(f"no {ctype.label} credential in the vault")
+                if circuit == "income":
+                    stmt = income_statement(ident.secret, cred, policy, ctx)
+                elif circuit == "credit_history":
+                    stmt = credit_history_statement(ident.secret, cred, policy, ctx)
+                elif circuit == "collateral":
+                    stmt = collateral_statement(ident.secret, cred, policy, ctx, amount_minor)
+                else:
+                    if membership is None:
+                        raise InputError("no KYC membership proof in the vault")
+                    stmt = identity_statement(ident.secret, cred, policy, ctx, membership)
+                out[circuit] = stmt.require_true()
+            except (StatementFalse, InputError) as exc:
+                out[circuit] = exc
+        return out
+
+    def _job_prove(self, payload: dict[str, Any]) -> dict[str, Any]:
+        """Prove one statement of an application; the payload names it, never holds it."""
+        app_id, circuit = payload["application_id"], payload["circuit"]
+        kind = payload.get("kind", "loan")
+        stmt = self._rebuild_statement(kind, app_id, circuit)
+        proof = self.prover().prove(circuit, stmt.inputs)
+        return {"proof": proof.snarkjs_proof(), "public": proof.snarkjs_public()}
+
+    def _rebuild_statement(self, kind: str, app_id: str, circuit: str) -> Statement:
+        if kind == "loan":
+            with self.runtime.db.session() as s:
+                row = s.get(LoanApplicationRow, app_id)
+                assert (row is not None and row.decision is None) or row is not None
+                opened = (row.explanation or {}).get("opened") if row else None
+                identity_id, amount = row.identity_id, row.amount_minor
+            assert opened is not None, "application was not opened with the lender"
+            ident = self.vault.identity(identity_id)
+            policy = policy_from_wire(opened["policy"])
+            ctx = ProofContext.for_wallet(int(opened["scope"]), ident.wallet.address,
+                                          dt.date.fromisoformat(opened["today"]))
+            result = self._statements(ident, policy, ctx, amount)[circuit]
+        else:
+            with self.runtime.db.session() as s:
+                rem = s.get(RemittanceRow, app_id)
+                assert rem is not None and rem.quote is not None
+                identity_id, quote = rem.identity_id, rem.quote
+            ident = self.vault.identity(identity_id)
+            policy = CreditPolicy()
+            ctx = ProofContext.for_wallet(int(quote["scope"]), ident.wallet.address,
+                                          dt.date.fromisoformat(quote.get("today") or
+                                                                self.clock().date().isoformat()))
+            result = self._statements(ident, policy, ctx, 1)["identity"]
+        if isinstance(result, Exception):
+            raise result
+        return result
+
+    def _prove_all(self, kind: str, app_id: str, circuits: list[str]) -> dict[str, Any]:
+        job_ids = {c: self.jobs.enqueue("worker.prove", {"kind": kind, "application_id": app_id,
+                                                         "circuit": c},
+                                        dedup_key=f"prove:{kind}:{app_id}:{c}")
+                   for c in circuits}
+        proofs = {}
+        for circuit, job_id in job_ids.items():
+            status = self.jobs.wait(job_id, timeout=300)
+            if status.result is None:
+                raise InputError(f"proving {circuit} failed: {status.last_error}")
+            proofs[circuit] = status.result
+        return proofs
+
+    def _job_loan_run(self, payload: dict[str, Any]) -> dict[str, Any]:
+        app_id = payload["application_id"]
+        with self.runtime.db.session() as s:
+            row = s.get(LoanApplicationRow, app_id)
+            assert row is not None
+            if row.decision is not None:
+                return {"status": row.status}  # already decided: a re-run is a no-op
+            identity_id, lender = row.identity_id, row.lender
+            explanation = dict(row.explanation or {})
+            amount, currency, months = row.amount_minor, row.currency, row.months
+        ident = self.vault.identity(identity_id)
+        peers = self.runtime.peers
+        opened = explanation.get("opened")
+        if opened is None:
+            opened = peers.send(lender, "credit.application.open", {
+                "worker_ref": app_id, "amount_minor": amount, "currency": currency,
+                "months": months, "wallet": ident.wallet.address,
+            }, correlation_id=app_id)
+            explanation["opened"] = opened
+            self._update_loan(app_id, status="opened", remote_id=opened["application_id"],
+                              scope=str(opened["scope"]), explanation=explanation)
+        policy = policy_from_wire(opened["policy"])
+        ctx = ProofContext.for_wallet(int(opened["scope"]), ident.wallet.address,
+                                      dt.date.fromisoformat(opened["today"]))
+        statements = self._statements(ident, policy, ctx, amount)
+        provable = [c for c, s in statements.items() if isinstance(s, Statement)]
+        local = {c: (list(e.failures) if isinstance(e, StatementFalse) else [str(e)])
+                 for c, e in statements.items() if isinstance(e, Exception)}
+        explanation["failing_conditions"] = local  # for the worker's eyes only
+        self._update_loan(app_id, status="proving", explanation=explanation)
+        proofs = self._prove_all("loan", app_id, provable)
+        submission = self.sign_submission(ident.wallet, {"proofs": proofs}, opened)
+        decision = peers.send(lender, "credit.application.submit", {
+            "application_id": opened["application_id"], "proofs": proofs,
+            "missing": sorted(local), "submission": submission,
+        }, correlation_id=app_id)
+        self.runtime.record("loan.decided", {"application_id": app_id,
+                                             "status": decision.get("status")})
+        self._update_loan(app_id, status=str(decision.get("status", "decided")),
+                          proofs={c: p["public"] for c, p in proofs.items()}, decision=decision)
+        return {"status": decision.get("status")}
+
+    def accept_offer(self, app_id: str) -> None:
+        self.loan(app_id)
+        self.jobs.enqueue("worker.loan.accept", {"application_id": app_id},
+                          dedup_key=f"loan-accept:{app_id}")
+
+    def _job_loan_accept(self, payload: dict[str, Any]) -> dict[str, Any]:
+        app_id = payload["application_id"]
+        with self.runtime.db.session() as s:
+            row = s.get(LoanApplicationRow, app_id)
+            assert row is not None
+            if row.loan is not None:
+                return {"status": row.status}
+            decision, identity_id, lender, payout = (row.decision, row.identity_id, row.lender,
+                                                     row.payout)
+        if not decision or decision.get("status") != "approved":
+            raise InputError("only an approved application has an offer to accept")
+        ident = self.vault.identity(identity_id)
+        offer = decision["offer"]
+        signature = sign_offer(ident.wallet, offer, self.runtime.chain_id)
+        loan = self.runtime.peers.send(lender, "credit.offer.accept", {
+            "offer_id": offer["offer_id"], "signature": signature, "payout": payout,
+        }, correlation_id=app_id)
+        self.runtime.record("loan.accepted", {"application_id": app_id,
+                                              "loan_id": loan.get("loan_id")})
+        self._update_loan(app_id, status="active", loan=loan)
+        return {"status": "active"}
+
+    # -- remittances -------------------------------------------------------------
+
+    def remit(self, identity_id: str, request: dict[str, Any]) -> str:
+        self.vault.identity(identity_id)
+        rem_id = uuid.uuid4().hex
+        with self.runtime.db.session() as s:
+            s.add(RemittanceRow(id=rem_id, identity_id=identity_id, request=request,
+                                status="requested", idempotency_key=uuid.uuid4().hex))
+        self.jobs.enqueue("worker.remit.run", {"remittance_id": rem_id},
+                          dedup_key=f"remit:{rem_id}")
+        return rem_id
+
+    def remittance(self, rem_id: str) -> dict[str, Any]:
+        with self.runtime.db.session() as s:
+            row = s.get(RemittanceRow, rem_id)
+            if row is None:
+                raise NotFound(f"no remittance {rem_id!r}")
+            return {"remittance_id": row.id, "status": row.status, "quote": row.quote,
+                    "transfer_id": row.transfer_id, "receipt": row.receipt, "error": row.error}
+
+    def _update_remittance(self, rem_id: str, **values: Any) -> None:
+        with self.runtime.db.session() as s:
+            row = s.get(RemittanceRow, rem_id)
+            assert row is not None
+            for k, v in values.items():
+                setattr(row, k, v)
+
+    def _job_remit_run(self, payload: dict[str, Any]) -> dict[str, Any]:
+        rem_id = payload["remittance_id"]
+        with self.runtime.db.session() as s:
+            row = s.get(RemittanceRow, rem_id)
+            assert row is not None
+            if row.receipt is not None:
+                return {"status": row.status}
+            identity_id, request, quote, key = (row.identity_id, row.request, row.quote,
+                                                row.idempotency_key)
+            transfer_id = row.transfer_id
+        ident = self.vault.identity(identity_id)
+        peers = self.runtime.peers
+        if quote is None:
+            quote = peers.send("remittance", "remittance.quote.request", {
+                k: request[k] for k in ("send_currency", "receive_currency", "route",
+                                        "send_amount_minor", "receive_amount_minor")
+                if k in request
+            }, correlation_id=rem_id)
+            quote.setdefault("today", self.clock().date().isoformat())
+            self._update_remittance(rem_id, status="quoted", quote=quote)
+        if transfer_id is None:
+            proofs = self._prove_all("remit", rem_id, ["identity"])
+            reply = peers.send("remittance", "remittance.transfer.request", {
+                "quote_id": quote["quote_id"], "identity_proof": proofs["identity"],
+                "sender_wallet": ident.wallet.address, "recipient": request["recipient"],
+                "purpose": request.get("purpose", ""),
+                **({"travel_rule": request["travel_rule"]} if "travel_rule" in request else {}),
+            }, idempotency_key=key, correlation_id=rem_id)
+            transfer_id = str(reply["transfer_id"])
+            self._update_remittance(rem_id, status=str(reply.get("state", "submitted")),
+                                    transfer_id=transfer_id)
+        status = peers.send("remittance", "remittance.transfer.status",
+                            {"transfer_id": transfer_id}, correlation_id=rem_id)
+        state = str(status.get("state"))
+        if state not in ("completed", "refunded", "failed", "held"):
+            raise InputError(f"transfer {transfer_id} is still {state}; will check again")
+        self._update_remittance(rem_id, status=state, receipt=status.get("receipt") or status)
+        self.runtime.record("remittance.finished", {"remittance_id": rem_id, "state": state})
+        return {"status": state}
+
+
+def proof_from_wire(circuit: str, data: dict[str, Any]) -> Proof:
+    return Proof.from_snarkjs(data["proof"], data["public"], circuit)
