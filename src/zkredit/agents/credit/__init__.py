@@ -1,0 +1,1 @@
+"""The credit assessment agent: policy, scopes, off-chain verification, decisions, loans."""

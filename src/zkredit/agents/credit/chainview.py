@@ -1,0 +1,53 @@
+"""What the credit agent needs from the chain, as one small protocol."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Protocol
+
+from zkredit.domain.policy import CreditPolicy
+from zkredit.zk.proof import Proof
+
+
+class LenderChain(Protocol):
+    """The lender's view of the registries and the verifier contract."""
+
+    chain_id: int
+
+    def today(self) -> dt.date:
+        """The chain's current day (the date proofs must be made for)."""
+        ...
+
+    def policy_hash(self, policy: CreditPolicy) -> str:
+        """The registered on-chain policy hash (hex) of ``policy``."""
+        ...
+
+    def is_trusted_issuer(self, cred_type: int, ax: int, ay: int) -> bool: ...
+
+    def root_published_at(self, root: int) -> int | None:
+        """Unix time the KYC root was published, or None when unknown/revoked."""
+        ...
+
+    def deny_list_hash(self) -> int: ...
+
+    def nullifier_used(self, nullifier: int) -> bool: ...
+
+    def attest(
+        self,
+        proofs: dict[str, Proof],
+        policy: CreditPolicy,
+        wallet: str,
+        submission: dict[str, Any] | None,
+    ) -> dict[str, Any]:
+        """Submit verifyAndAttest(For); return {tx_hash, request_hash, tier, limit, ...}."""
+        ...
+
+    def submission_request(
+        self, proofs: dict[str, Proof], policy: CreditPolicy
+    ) -> dict[str, Any]:
+        """What the borrower's wallet must sign so this agent may submit for them."""
+        ...
+
+    def give_feedback(self, agent: str, value: int, tag1: str, tag2: str) -> str | None:
+        """Reputation feedback about ``agent``; returns the tx hash."""
+        ...

@@ -1,0 +1,433 @@
+"""The credit agent's services: policy, scopes, assessment, offers, loans.
+
+Assessment (DOMAIN.md, Decision): every submitted proof is verified off chain
+against the committed verification keys; its public inputs must equal this
+lender's policy and the application's scope, wallet, amount and date; the
+issuer keys must be trusted on chain; the KYC root must be known and recent;
+the four proofs must share one nullifier this lender has not seen. The
+decision itself is :func:`zkredit.domain.loans.decide`. Approved applications
+are attested on chain through ``verifyAndAttestFor`` (a job), then offered.
+
+The agent stores public signals, decisions and terms only: it never receives
+the worker's raw values.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from eth_account import Account
+from eth_account.messages import encode_typed_data
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from zkredit.agents.common.envelope import Envelope
+from zkredit.agents.common.runtime import PartyRuntime
+from zkredit.agents.credit.chainview import LenderChain
+from zkredit.agents.credit.models import ApplicationRow, LoanRow, NullifierRow
+from zkredit.domain.ledger import loan_disbursed, loan_repaid
+from zkredit.domain.loans import Approved, Evidence, decide
+from zkredit.domain.money import Money, currency
+from zkredit.domain.policy import CreditPolicy
+from zkredit.errors import InputError, SignatureError, ZKreditError
+from zkredit.zk.manifest import CircuitCatalog
+from zkredit.zk.proof import Proof
+from zkredit.zk.prover import Groth16pyBackend
+from zkredit.zk.statements import day_number, deny_list_hash, month_index, ymd
+
+CIRCUITS = ("income", "credit_history", "collateral", "identity")
+CRED_TYPE = {"income": 1, "credit_history": 2, "collateral": 3, "identity": 4}
+MAX_ROOT_AGE_S = 30 * 86400
+
+
+class ApplicationNotFound(InputError):
+    """Raised for an unknown application, offer or loan id."""
+
+    http_status = 404
+
+
+class ReplayRejected(ZKreditError):
+    """Raised when a nullifier was already used with this lender (scenario 4)."""
+
+    http_status = 409
+
+
+def policy_to_wire(policy: CreditPolicy) -> dict[str, Any]:
+    return {
+        "currency": policy.currency_code,
+        "min_monthly_income_minor": policy.min_monthly_income_minor,
+        "min_employment_months": policy.min_employment_months,
+        "min_score": policy.min_score,
+        "max_late": policy.max_late,
+        "max_debt_ratio_bps": policy.max_debt_ratio_bps,
+        "min_history_months": policy.min_history_months,
+        "min_collateral_ratio_bps": policy.min_collateral_ratio_bps,
+        "max_valuation_age_days": policy.max_valuation_age_days,
+        "min_age_years": policy.min_age_years,
+        "denied_jurisdictions": list(policy.denied_jurisdictions),
+    }
+
+
+def offer_typed_data(offer: dict[str, Any], chain_id: int) -> dict[str, Any]:
+    return {
+        "types": {
+            "EIP712Domain": [
+                {"name": "name", "type": "string"},
+                {"name": "version", "type": "string"},
+                {"name": "chainId", "type": "uint256"},
+            ],
+            "LoanOfferAcceptance": [
+                {"name": "offerId", "type": "string"},
+                {"name": "principalMinor", "type": "uint256"},
+                {"name": "currency", "type": "string"},
+                {"name": "aprBps", "type": "uint256"},
+                {"name": "months", "type": "uint256"},
+                {"name": "monthlyPaymentMinor", "type": "uint256"},
+            ],
+        },
+        "primaryType": "LoanOfferAcceptance",
+        "domain": {"name": "ZKredit Loans", "version": "1", "chainId": chain_id},
+        "message": {
+            "offerId": str(offer["offer_id"]),
+            "principalMinor": int(offer["principal_minor"]),
+            "currency": str(offer["currency"]),
+            "aprBps": int(offer["apr_bps"]),
+            "months": int(offer["months"]),
+            "monthlyPaymentMinor": int(offer["monthly_payment_minor"]),
+        },
+    }
+
+
+@dataclass
+class CreditService:
+    runtime: PartyRuntime
+    catalog: CircuitCatalog
+    chain: LenderChain
+    policies: dict[str, CreditPolicy] = field(
+        default_factory=lambda: {"NGN": CreditPolicy.default_for("NGN")}
+    )
+    clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC)
+    _verifier: Groth16pyBackend | None = None
+
+    def register(self) -> None:
+        inbox = self.runtime.inbox
+        inbox.on("credit.application.open", self._on_open)
+        inbox.on("credit.application.submit", self._on_submit)
+        inbox.on("credit.offer.accept", self._on_accept)
+        self.runtime.jobs.register("credit.attest", self._job_attest, max_attempts=5)
+        self.runtime.jobs.register("credit.disburse", self._job_disburse, max_attempts=8)
+
+    @property
+    def verifier(self) -> Groth16pyBackend:
+        if self._verifier is None:
+            self._verifier = Groth16pyBackend(self.catalog)
+        return self._verifier
+
+    def policy_for(self, code: str) -> CreditPolicy:
+        try:
+            return self.policies[code.upper()]
+        except KeyError:
+            raise InputError(
+                f"this lender does not lend in {code}; it lends in {', '.join(self.policies)}"
+            ) from None
+
+    def published_policy(self) -> dict[str, Any]:
+        return {code: {"policy": policy_to_wire(p), "policy_hash": self.chain.policy_hash(p)}
+                for code, p in self.policies.items()}
+
+    # -- open -----------------------------------------------------------------
+
+    def _on_open(self, env: Envelope, _key: str | None) -> dict[str, Any]:
+        p = env.payload
+        policy = self.policy_for(str(p["currency"]))
+        amount, months = int(p["amount_minor"]), int(p["months"])
+        if amount <= 0 or not 0 < months <= 360:
+            raise InputError("amount_minor and months must be positive (months <= 360)")
+        with self.runtime.db.session() as s:
+            row = s.scalars(select(ApplicationRow).where(
+                ApplicationRow.requester == env.sender,
+                ApplicationRow.worker_ref == str(p["worker_ref"]))).first()
+            if row is None:
+                row = ApplicationRow(
+                    id=uuid.uuid4().hex, requester=env.sender, worker_ref=str(p["worker_ref"]),
+                    wallet=str(p["wallet"]), scope=str(secrets.randbits(128)),
+                    amount_minor=amount, currency=policy.currency_code, months=months,
+                    today=self.chain.today().isoformat(), status="open",
+                )
+                s.add(row)
+            reply = {
+                "application_id": row.id, "scope": row.scope, "today": row.today,
+                "policy": policy_to_wire(policy), "policy_hash": self.chain.policy_hash(policy),
+                "submitter": self.runtime.account.address, "chain_id": self.chain.chain_id,
+            }
+        self.runtime.record("application.opened", {"application_id": reply["application_id"]})
+        return reply
+
+    # -- assess -----------------------------------------------------------------
+
+    def _on_submit(self, env: Envelope, _key: str | None) -> dict[str, Any]:
+        p = env.payload
+        app_id = str(p["application_id"])
+        with self.runtime.db.session() as s:
+            row = s.get(ApplicationRow, app_id)
+            if row is None or row.requester != env.sender:
+                raise ApplicationNotFound(f"no application {app_id!r} for {env.sender}")
+            if row.decision is not None:
+                decided: dict[str, Any] = row.decision
+                return decided
+            snapshot = {c.name: getattr(row, c.name) for c in ApplicationRow.__table__.columns}
+        proofs: dict[str, Proof] = {}
+        for circuit, data in dict(p.get("proofs") or {}).items():
+            if circuit in CIRCUITS:
+                proofs[circuit] = Proof.from_snarkjs(data["proof"], data["public"], circuit)
+        decision = self.assess(snapshot, proofs, p.get("submission"))
+        with self.runtime.db.session() as s:
+            row = s.get(ApplicationRow, app_id)
+            assert row is not None
+            row.decision = decision
+            row.status = decision["status"]
+            row.public_signals = {c: [str(v) for v in pr.public] for c, pr in proofs.items()}
+            row.attestation = decision.get("attestation")
+        self.runtime.record("application.decided", {"application_id": app_id,
+                                                    "status": decision["status"],
+                                                    "tier": decision.get("tier")})
+        return decision
+
+    def _check(self, app: dict[str, Any], proofs: dict[str, Proof],
+               policy: CreditPolicy) -> tuple[Evidence, int | None, list[str]]:
+        today = dt.date.fromisoformat(app["today"])
+        notes: list[str] = []
+        ok = {c: c in proofs and self.verifier.verify(proofs[c]) for c in CIRCUITS}
+        for c in CIRCUITS:
+            if c in proofs and not ok[c]:
+                notes.append(f"{c}: the proof does not verify")
+        expected_common = {"scope": int(app["scope"]), "wallet": int(app["wallet"], 16)}
+        expected = {
+            "income": {"minMonthlyIncome": policy.min_monthly_income_minor,
+                       "minEmploymentMonths": policy.min_employment_months,
+                       "currency": policy.currency_numeric, "currentMonth": month_index(today)},
+            "credit_history": {"minScore": policy.min_score, "maxLate": policy.max_late,
+                               "maxDebtRatioBps": policy.max_debt_ratio_bps,
+                               "minHistoryMonths": policy.min_history_months},
+            "collateral": {"loanAmount": int(app["amount_minor"]),
+                           "currency": policy.currency_numeric,
+                           "minCollateralRatioBps": policy.min_collateral_ratio_bps,
+                           "today": day_number(today),
+                           "maxValuationAgeDays": policy.max_valuation_age_days},
+            "identity": {"todayYmd": ymd(today), "minAgeYears": policy.min_age_years,
+                         "denyListHash": deny_list_hash(policy.denied_jurisdictions)},
+        }
+        match = trusted = root_ok = True
+        for c, proof in proofs.items():
+            spec = self.catalog.get(c)
+            values = dict(zip(spec.public, proof.public, strict=True))
+            for name, want in {**expected[c], **expected_common}.items():
+                if values[name] != want:
+                    match = False
+                    notes.append(f"{c}: public input {name} does not match the application")
+            if not self.chain.is_trusted_issuer(CRED_TYPE[c], values["issuerAx"],
+                                                values["issuerAy"]):
+                trusted = False
+                notes.append(f"{c}: the issuer key is not trusted on chain")
+            if c == "identity":
+                published = self.chain.root_published_at(values["kycRoot"])
+                now = int(self.clock().timestamp())
+                if published is None or now - published > MAX_ROOT_AGE_S:
+                    root_ok = False
+                    notes.append("identity: the KYC root is unknown or too old")
+        nullifiers = {proof.public[0] for proof in proofs.values()}
+        unused = len(nullifiers) <= 1
+        if len(nullifiers) > 1:
+            notes.append("the proofs do not share one nullifier")
+        for n in nullifiers:
+            if self._nullifier_seen(n) or self.chain.nullifier_used(n):
+                unused = False
+                notes.append("the nullifier was already used (replayed proofs)")
+        tier = proofs["credit_history"].public[1] if ok["credit_history"] else None
+        evidence = Evidence(
+            income_proof=ok["income"], credit_history_proof=ok["credit_history"],
+            collateral_proof=ok["collateral"], identity_proof=ok["identity"],
+            public_inputs_match_policy=match, issuers_trusted=trusted,
+            kyc_root_recent=root_ok, nullifier_unused=unused, tier=tier,
+        )
+        return evidence, (next(iter(nullifiers)) if len(nullifiers) == 1 else None), notes
+
+    def _nullifier_seen(self, nullifier: int) -> bool:
+        with self.runtime.db.session() as s:
+            return s.get(NullifierRow, str(nullifier)) is not None
+
+    def assess(self, app: dict[str, Any], proofs: dict[str, Proof],
+               submission: dict[str, Any] | None) -> dict[str, Any]:
+        policy = self.policy_for(app["currency"])
+        evidence, nullifier, notes = self._check(app, proofs, policy)
+        requested = Money(int(app["amount_minor"]), currency(app["currency"]))
+        decision = decide(evidence, requested, int(app["months"]), policy)
+        if not isinstance(decision, Approved):
+            if nullifier is not None and any("already used" in n for n in notes):
+                self.runtime.record("application.replay", {"application_id": app["id"]})
+            return {
+                "status": "declined",
+                "tier": evidence.tier,
+                "reasons": [{"condition": r.condition.value, "message": r.message}
+                            for r in decision.reasons],
+                "alternatives": [{"kind": a.kind.value, "text": a.text}
+                                 for a in decision.alternatives],
+                "notes": notes,
+            }
+        assert nullifier is not None
+        try:
+            with self.runtime.db.session() as s:
+                s.add(NullifierRow(nullifier=str(nullifier), application_id=app["id"]))
+        except IntegrityError:
+            raise ReplayRejected("the nullifier was already used with this lender") from None
+        job = self.runtime.jobs.enqueue("credit.attest", {
+            "application_id": app["id"],
+            "proofs": {c: {"proof": p.snarkjs_proof(), "public": p.snarkjs_public()}
+                       for c, p in proofs.items()},
+            "submission": submission,
+        }, dedup_key=f"attest:{app['id']}")
+        status = self.runtime.jobs.wait(job, timeout=180)
+        if status.result is None:
+            raise ZKreditError(f"on-chain attestation failed: {status.last_error}")
+        attestation = status.result
+        schedule = decision.schedule
+        offer = {
+            "offer_id": uuid.uuid4().hex,
+            "principal_minor": decision.limit.minor,
+            "currency": decision.limit.currency.code,
+            "apr_bps": decision.apr_bps,
+            "months": schedule.term_months,
+            "monthly_payment_minor": schedule.monthly_payment.minor,
+            "total_interest_minor": schedule.total_interest.minor,
+            "total_repayable_minor": decision.limit.minor + schedule.total_interest.minor,
+            "expires_at": (self.clock() + dt.timedelta(days=7)).isoformat(),
+        }
+        return {
+            "status": "approved",
+            "tier": decision.tier,
+            "tier_name": decision.tier_name,
+            "limit_minor": decision.limit.minor,
+            "apr_bps": decision.apr_bps,
+            "schedule": [
+                {"n": i.number, "payment": i.payment.minor, "principal": i.principal.minor,
+                 "interest": i.interest.minor, "balance": i.balance.minor}
+                for i in schedule.installments
+            ],
+            "offer": offer,
+            "attestation": attestation,
+        }
+
+    def _job_attest(self, payload: dict[str, Any]) -> dict[str, Any]:
+        with self.runtime.db.session() as s:
+            row = s.get(ApplicationRow, payload["application_id"])
+            assert row is not None
+            if row.attestation:
+                done: dict[str, Any] = row.attestation
+                return done
+            wallet, code = row.wallet, row.currency
+        proofs = {c: Proof.from_snarkjs(d["proof"], d["public"], c)
+                  for c, d in payload["proofs"].items()}
+        result = self.chain.attest(proofs, self.policy_for(code), wallet, payload["submission"])
+        self.runtime.record("application.attested", {"application_id": payload["application_id"],
+                                                     "tx_hash": result.get("tx_hash")})
+        return result
+
+    # -- offers and loans ----------------------------------------------------------
+
+    def _on_accept(self, env: Envelope, _key: str | None) -> dict[str, Any]:
+        p = env.payload
+        offer_id = str(p["offer_id"])
+        with self.runtime.db.session() as s:
+            existing = s.scalars(select(LoanRow).where(LoanRow.offer_id == offer_id)).first()
+            if existing is not None:
+                return self._loan_reply(existing)
+            app = next((a for a in s.scalars(select(ApplicationRow).where(
+                ApplicationRow.requester == env.sender, ApplicationRow.status == "approved"))
+                if a.decision and a.decision["offer"]["offer_id"] == offer_id), None)
+            if app is None:
+                raise ApplicationNotFound(f"no open offer {offer_id!r}")
+            decision: dict[str, Any] = app.decision or {}
+            offer = decision["offer"]
+            if dt.datetime.fromisoformat(offer["expires_at"]) < self.clock():
+                raise InputError("the offer has expired; apply again")
+            typed = offer_typed_data(offer, self.runtime.chain_id)
+            signer = Account.recover_message(encode_typed_data(full_message=typed),
+                                             signature=bytes.fromhex(
+                                                 str(p["signature"]).removeprefix("0x")))
+            if signer.lower() != app.wallet.lower():
+                raise SignatureError("the acceptance is not signed by the applicant's wallet")
+            loan = LoanRow(
+                id=uuid.uuid4().hex, application_id=app.id, offer_id=offer_id,
+                wallet=app.wallet, principal_minor=int(offer["principal_minor"]),
+                currency=offer["currency"], apr_bps=int(offer["apr_bps"]),
+                months=int(offer["months"]), schedule=decision["schedule"],
+                acceptance_signature=str(p["signature"]), status="accepted",
+            )
+            s.add(loan)
+            loan_id = loan.id
+            app.status = "accepted"
+        self.runtime.record("loan.accepted", {"loan_id": loan_id, "offer_id": offer_id})
+        job = self.runtime.jobs.enqueue("credit.disburse", {
+            "loan_id": loan_id, "payout": p.get("payout") or {}}, dedup_key=f"disburse:{loan_id}")
+        self.runtime.jobs.wait(job, timeout=120)
+        with self.runtime.db.session() as s:
+            row = s.get(LoanRow, loan_id)
+            assert row is not None
+            return self._loan_reply(row)
+
+    def _loan_reply(self, loan: LoanRow) -> dict[str, Any]:
+        return {"loan_id": loan.id, "status": loan.status, "principal_minor": loan.principal_minor,
+                "currency": loan.currency, "apr_bps": loan.apr_bps, "months": loan.months,
+                "disbursement": loan.disbursement}
+
+    def _job_disburse(self, payload: dict[str, Any]) -> dict[str, Any]:
+        with self.runtime.db.session() as s:
+            loan = s.get(LoanRow, payload["loan_id"])
+            assert loan is not None
+            if loan.disbursement is not None:
+                return dict(loan.disbursement)
+            principal = Money(loan.principal_minor, currency(loan.currency))
+            loan_id = loan.id
+        payout = payload.get("payout") or {}
+        reply = self.runtime.peers.send("remittance", "remittance.disbursement.request", {
+            "loan_id": loan_id,
+            "amount": {"amount_minor": principal.minor, "currency": principal.currency.code},
+            "recipient": payout.get("recipient", {}),
+            "route": payout.get("route", "bank_transfer"),
+        }, correlation_id=loan_id, idempotency_key=f"disburse-{loan_id}")
+        self.runtime.ledger.post(loan_disbursed(loan_id, principal), reference=loan_id)
+        with self.runtime.db.session() as s:
+            loan = s.get(LoanRow, loan_id)
+            assert loan is not None
+            loan.disbursement = reply
+            loan.status = "disbursed"
+        self.runtime.record("loan.disbursed", {"loan_id": loan_id,
+                                               "transfer_id": reply.get("transfer_id")})
+        return dict(reply)
+
+    def record_repayment(self, loan_id: str) -> dict[str, Any]:
+        """Record the next scheduled installment as paid; post feedback on chain."""
+        with self.runtime.db.session() as s:
+            loan = s.get(LoanRow, loan_id)
+            if loan is None:
+                raise ApplicationNotFound(f"no loan {loan_id!r}")
+            if loan.repaid_installments >= len(loan.schedule):
+                raise InputError("the loan is already fully repaid")
+            inst = loan.schedule[loan.repaid_installments]
+            loan.repaid_installments += 1
+            n = loan.repaid_installments
+            if n == len(loan.schedule):
+                loan.status = "repaid"
+            cur = currency(loan.currency)
+            entry = loan_repaid(loan_id, n, Money(inst["principal"], cur),
+                                Money(inst["interest"], cur))
+        self.runtime.ledger.post(entry, reference=loan_id)
+        tx = self.chain.give_feedback("worker", 100, "repayment", "on_time")
+        self.runtime.record("loan.repayment", {"loan_id": loan_id, "installment": n,
+                                               "feedback_tx": tx})
+        return {"loan_id": loan_id, "installment": n, "feedback_tx": tx}
