@@ -75,3 +75,27 @@ class ProverPool:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+class PooledProver:
+    """A :class:`~zkredit.zk.prover.ProverBackend` that proves in the warm process pool.
+
+    Many threads (job handlers) may call :meth:`prove` at once; the pool runs as
+    many proofs in parallel as it has processes. Verification stays in-process.
+    """
+
+    name = "groth16py-pool"
+
+    def __init__(self, pool: ProverPool, verifier: Groth16pyBackend) -> None:
+        self.pool = pool
+        self.catalog = pool.catalog
+        self._verifier = verifier
+
+    def prove(self, circuit: str, inputs: Mapping[str, Any]) -> Proof:
+        from zkredit.zk.prover import check_input_names
+
+        check_input_names(self.catalog.get(circuit), inputs)
+        return Proof.from_json(self.pool.submit(circuit, inputs).result())
+
+    def verify(self, proof: Proof) -> bool:
+        return self._verifier.verify(proof)

@@ -1,0 +1,46 @@
+"""The credit agent's plain HTTP API (policy, applications, loans)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request
+from sqlalchemy import select
+
+from zkredit.agents.credit.models import ApplicationRow, LoanRow
+from zkredit.agents.credit.service import ApplicationNotFound, CreditService
+
+
+def _service(request: Request) -> CreditService:
+    service: CreditService = request.app.state.credit
+    return service
+
+
+Service = Annotated[CreditService, Depends(_service)]
+router = APIRouter(tags=["credit"])
+
+
+@router.get("/policy")
+def policy(service: Service) -> dict[str, Any]:
+    return service.published_policy()
+
+
+@router.get("/applications/{app_id}")
+def application(app_id: str, service: Service) -> dict[str, Any]:
+    with service.runtime.db.session() as s:
+        row = s.get(ApplicationRow, app_id)
+        if row is None:
+            raise ApplicationNotFound(f"no application {app_id!r}")
+        return {"application_id": row.id, "status": row.status, "decision": row.decision,
+                "attestation": row.attestation}
+
+
+@router.get("/loans")
+def loans(service: Service) -> list[dict[str, Any]]:
+    with service.runtime.db.session() as s:
+        return [service._loan_reply(row) for row in s.scalars(select(LoanRow))]
+
+
+@router.post("/loans/{loan_id}/repayments", status_code=201)
+def repay(loan_id: str, service: Service) -> dict[str, Any]:
+    return service.record_repayment(loan_id)

@@ -1,0 +1,1 @@
+"""The gateway on port 3000: aggregate health and the web dashboard."""
