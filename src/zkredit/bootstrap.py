@@ -6,12 +6,21 @@ workers) call these builders with a :class:`Settings`.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from zkredit.errors import ArtifactError, ConfigurationError
 from zkredit.settings import Settings
 from zkredit.zk.manifest import CircuitCatalog
 from zkredit.zk.prover import Groth16pyBackend, ProverBackend, SnarkjsBackend
+
+if TYPE_CHECKING:
+    from eth_account.signers.local import LocalAccount
+
+    from zkredit.agents.common.envelope import AgentDirectory
+    from zkredit.agents.common.runtime import PartyRuntime
 
 
 def build_catalog(settings: Settings) -> CircuitCatalog:
@@ -74,3 +83,50 @@ class ZKServices:
             else:
                 self._prover = Groth16pyBackend(self.catalog, dev_keys=self.dev_keys)
         return self._prover
+
+
+def build_party_runtime(
+    party: str,
+    settings: Settings,
+    data_dir: Path,
+    account: LocalAccount,
+    directory: AgentDirectory,
+    resolve: Callable[[str], str],
+    *,
+    chain_id: int,
+    chain: Any = None,
+    inprocess_workers: int = 2,
+) -> PartyRuntime:
+    """Database (migrated), job queue, audit log, inbox and peers of one agent."""
+    from zkredit.agents.common.messaging import Inbox, Peers
+    from zkredit.agents.common.runtime import PartyRuntime, party_logger
+    from zkredit.jobs.factory import build_queue
+    from zkredit.store.db import Database
+    from zkredit.store.models import JobRow
+
+    home = data_dir / party
+    home.mkdir(parents=True, exist_ok=True)
+    db = Database.open(party, settings.database.url, data_dir)
+    db.ping()
+    db.migrate()
+    jobs = build_queue(
+        settings.queue.redis_url,
+        engine=db.engine,
+        table=JobRow.__table__,  # type: ignore[arg-type]
+        namespace=f"zkredit-{party}-{chain_id}",
+        worker_threads=inprocess_workers if settings.queue.redis_url else 0,
+        inprocess_workers=inprocess_workers,
+    )
+    return PartyRuntime(
+        name=party,
+        home=home,
+        db=db,
+        account=account,
+        jobs=jobs,
+        directory=directory,
+        peers=Peers(party, account, chain_id, resolve),
+        inbox=Inbox(party, directory, chain_id),
+        chain_id=chain_id,
+        chain=chain,
+        logger=party_logger(party, home),
+    )
