@@ -1,0 +1,1 @@
+"""``zkredit demo``: the DOMAIN.md scenarios against real running agent services."""
