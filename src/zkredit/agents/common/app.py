@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
-from fastapi import APIRouter, FastAPI, Response
+from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 
@@ -15,6 +18,24 @@ from zkredit import __version__
 from zkredit.agents.common import problems
 
 HealthCheck = Callable[[], tuple[bool, str]]
+
+
+def install_body_capture(app: FastAPI, path: Path) -> None:
+    """Record request bodies as received, for audits of what reached this agent."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    lock = threading.Lock()
+
+    @app.middleware("http")
+    async def capture(request: Request, call_next: Callable[[Request], Awaitable[Response]]
+                      ) -> Response:
+        body = await request.body()
+        if body:
+            line = json.dumps({"ts": time.time(), "method": request.method,
+                               "path": request.url.path,
+                               "body": body.decode("utf-8", "replace")})
+            with lock, path.open("a", encoding="utf-8") as fh:
+                fh.write(line + "\n")
+        return await call_next(request)
 
 
 @dataclass
@@ -65,10 +86,17 @@ def create_agent_app(
     checks: dict[str, HealthCheck] | None = None,
     registry: CollectorRegistry | None = None,
     description: str = "",
+    capture_bodies: Path | None = None,
 ) -> FastAPI:
-    """A FastAPI app with the endpoints every agent serves, plus ``routers``."""
+    """A FastAPI app with the endpoints every agent serves, plus ``routers``.
+
+    ``capture_bodies``: append every HTTP request body this agent receives to that
+    JSON-lines file (the demo's privacy audit reads it back).
+    """
     app = FastAPI(title=f"ZKredit {name} agent", version=__version__, description=description)
     problems.install(app)
+    if capture_bodies is not None:
+        install_body_capture(app, capture_bodies)
     started = time.time()
     health_checks = checks or {}
     metrics_registry = registry or CollectorRegistry()
