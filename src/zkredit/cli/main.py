@@ -7,7 +7,7 @@ import sys
 import typer
 
 from zkredit import __version__
-from zkredit.cli import audit, bench, ceremony, circuits, credential, proofs
+from zkredit.cli import audit, bench, ceremony, circuits, credential, issuer, proofs
 from zkredit.cli.output import ExitStatus, Funnel
 
 app = typer.Typer(
@@ -46,6 +46,7 @@ app.add_typer(circuits.app, name="circuits")
 app.add_typer(credential.app, name="credential")
 app.add_typer(bench.app, name="bench")
 app.add_typer(audit.app, name="audit")
+app.add_typer(issuer.app, name="issuer")
 app.command("ceremony")(ceremony.ceremony)
 app.command("prove")(proofs.prove)
 app.command("verify")(proofs.verify)
