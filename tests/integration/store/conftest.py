@@ -35,7 +35,7 @@ class PostgresBackend:
         self._n = counter
         self._opened: list[Database] = []
 
-    def open(self, party: str = "credit", *, migrate: bool = True) -> Database:
+    def open(self, party: str = "gateway", *, migrate: bool = True) -> Database:
         schema = f"{self.prefix}_{next(self._n)}_{party}"
         db = Database.open(party, self.url, Path("."), schema=schema)
         self._opened.append(db)

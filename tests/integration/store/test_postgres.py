@@ -33,8 +33,8 @@ class TestPostgresIdempotency(IdempotencySuite):
 
 
 def test_tables_and_version_live_in_the_party_schema(backend: StoreBackend) -> None:
-    db = backend.open("credit")
-    assert db.schema is not None and db.schema.endswith("_credit")
+    db = backend.open("gateway")
+    assert db.schema is not None and db.schema.endswith("_gateway")
     with db.engine.connect() as conn:
         inspector = inspect(conn)
         assert set(inspector.get_table_names(schema=db.schema)) == COMMON_TABLES

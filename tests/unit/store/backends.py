@@ -34,7 +34,7 @@ class StoreBackend(Protocol):
 
     name: str
 
-    def open(self, party: str = "credit", *, migrate: bool = True) -> Database:
+    def open(self, party: str = "gateway", *, migrate: bool = True) -> Database:
         """A fresh, empty database of ``party`` (migrated unless told otherwise)."""
         ...
 
@@ -61,7 +61,7 @@ class SQLiteBackend:
         self._opened: list[Database] = []
         self._n = itertools.count()
 
-    def open(self, party: str = "credit", *, migrate: bool = True) -> Database:
+    def open(self, party: str = "gateway", *, migrate: bool = True) -> Database:
         data_dir = self.root / f"d{next(self._n)}"
         db = Database.open(party, None, data_dir)
         self._opened.append(db)

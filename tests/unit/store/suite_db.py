@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import select, text
+from sqlalchemy import MetaData, select, text
 from sqlalchemy.exc import IntegrityError
 
 from tests.unit.store.backends import PARTY_KEY, StoreBackend
@@ -58,7 +58,7 @@ class DatabaseSuite:
 
     @pytest.fixture
     def db(self, backend: StoreBackend) -> Iterator[Database]:
-        yield backend.open("credit")
+        yield backend.open("gateway")
 
     def test_migrate_creates_the_common_tables(self, db: Database) -> None:
         assert set(db.dump_tables()) == COMMON_TABLES
@@ -144,7 +144,12 @@ class DatabaseSuite:
             context = MigrationContext.configure(
                 conn, opts={"compare_type": True, "compare_server_default": True}
             )
-            assert compare_metadata(context, Base.metadata) == []
+            # Only the common tables: agent tables live in their own party branches.
+            common = MetaData()
+            for table in Base.metadata.sorted_tables:
+                if table.name in COMMON_TABLES:
+                    table.to_metadata(common)
+            assert compare_metadata(context, common) == []
             conn.rollback()
 
     def test_a_session_rolls_back_when_the_block_raises(self, db: Database) -> None:
