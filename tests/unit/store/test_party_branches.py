@@ -13,7 +13,7 @@ from sqlalchemy import MetaData
 from zkredit.store.db import Database
 from zkredit.store.models import Base
 
-PARTIES = ["worker", "credit", "remittance", "receiver"]
+PARTIES = ["worker", "credit", "remittance"]
 
 
 @pytest.mark.parametrize("party", PARTIES)
