@@ -24,8 +24,9 @@ class ThreadedServer:
 
     def __init__(self, app: FastAPI, port: int, host: str = "127.0.0.1") -> None:
         self.host, self.port = host, port
+        # log_config=None: uvicorn's dictConfig would close every existing log handler.
         config = uvicorn.Config(app, host=host, port=port, log_level="warning",
-                                lifespan="off", access_log=False)
+                                lifespan="off", access_log=False, log_config=None)
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True,
                                        name=f"uvicorn-{port}")

@@ -97,10 +97,35 @@ def verify(
 
 
 def demo(
-    scenario: str = typer.Argument("all", help="scenario2 | scenario3 | all"),
-    workers: int = typer.Option(2, "--workers", help="Prover processes."),
+    scenario: str = typer.Argument(
+        "all", help="scenario1 | scenario2 | scenario3 | scenario4 | all"),
+    data_dir: Path | None = typer.Option(
+        None, "--data-dir", help="Keep every party's state under DIR/<party>/ "
+        "(default: a temporary directory, removed afterwards)."),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
+    rpc_url: str | None = typer.Option(None, "--rpc-url",
+                                       help="A JSON-RPC node (default: embedded py-evm)."),
+    database_url: str | None = typer.Option(None, "--database-url",
+                                            help="PostgreSQL URL (default: SQLite files)."),
+    redis_url: str | None = typer.Option(None, "--redis-url",
+                                         help="Redis URL (default: in-process job queue)."),
 ) -> None:
-    """Run the acceptance scenarios end to end and print what was proven."""
-    from zkredit.cli.demo_report import run_demo
+    """Run the DOMAIN.md scenarios against real running agent services.
 
-    run_demo(scenario, workers)
+    Starts a chain (embedded unless --rpc-url), deploys the contracts, starts the
+    worker, credit, remittance and receiver agents and the gateway on local ports,
+    then plays: 1 a remittance, 2 a loan, 3 a decline, 4 a replay. Prints each step
+    with its time, fees and FX, decisions, on-chain transactions and a privacy audit
+    of what the other agents stored.
+    """
+    from zkredit.demo.run import SCENARIOS, print_report, run_scenarios
+
+    names = list(SCENARIOS) if scenario == "all" else [scenario]
+    report = run_scenarios(names, data_dir, rpc_url=rpc_url, database_url=database_url,
+                           redis_url=redis_url, progress=None if as_json else err_console)
+    if as_json:
+        typer.echo(json.dumps(report, default=str))
+    else:
+        print_report(report, console)
+    if any(s["status"] != "passed" for s in report["scenarios"]) or not report["privacy"]["clean"]:
+        raise typer.Exit(int(ExitStatus.ERROR))

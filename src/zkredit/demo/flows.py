@@ -28,8 +28,11 @@ class DemoFailure(ZKreditError):
 class DemoSystem(Protocol):
     """What the flows need from the running system."""
 
-    worker_url: str
-    issuers: IssuerRegistry
+    @property
+    def worker_url(self) -> str: ...
+
+    @property
+    def registry(self) -> IssuerRegistry: ...
 
     def publish_kyc_root(self) -> str: ...
 
@@ -133,17 +136,17 @@ def onboard(
         lambda: client.identity(name),
         lambda r: f"commitment {r['commitment'][:12]}..., wallet {r['wallet']}",
     )
-    kyc = system.issuers.kyc_provider()
+    kyc = system.registry.kyc_provider()
     commitment = int(ident["commitment"])
     kyc.enroll(commitment)
-    system.issuers.save()
+    system.registry.save()
     tx = out.step(
         "KYC provider checks documents, publishes Merkle root on chain",
         system.publish_kyc_root,
         lambda tx: f"tx {tx}",
     )
     out.data.setdefault("tx", {})["kyc_root"] = tx
-    cred = system.issuers.get("kyc").sign(
+    cred = system.registry.get("kyc").sign(
         commitment, {"birthDate": _ymd(*birth), "jurisdiction": jurisdiction, "kycLevel": level}
     )
     client.credential(ident["identity_id"], cred.to_dict())
@@ -206,7 +209,7 @@ def issue_applicant(
 
     def issue_all() -> int:
         for role, attrs in creds:
-            signed = system.issuers.get(role).sign(subject, attrs)
+            signed = system.registry.get(role).sign(subject, attrs)
             client.credential(ident["identity_id"], signed.to_dict())
         return len(creds)
 

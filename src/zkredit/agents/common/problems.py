@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -66,5 +68,13 @@ def install(app: FastAPI) -> None:
             422, "invalid-request", "Invalid request", f"{where}: {first.get('msg', 'invalid')}"
         )
 
+    async def on_unexpected(request: Request, exc: Exception) -> JSONResponse:
+        logging.getLogger("zkredit.http").error(
+            "unhandled error on %s %s", request.method, request.url.path,
+            exc_info=(type(exc), exc, exc.__traceback__),
+        )
+        return problem(500, "internal", "Internal error", f"{type(exc).__name__}: {exc}")
+
     app.add_exception_handler(errors.ZKreditError, on_zkredit)
+    app.add_exception_handler(Exception, on_unexpected)
     app.add_exception_handler(RequestValidationError, on_validation)

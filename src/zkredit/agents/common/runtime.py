@@ -37,7 +37,7 @@ class JsonLineLog(logging.Handler):
     def __init__(self, path: Path) -> None:
         super().__init__()
         path.parent.mkdir(parents=True, exist_ok=True)
-        self._fh = path.open("a", encoding="utf-8")
+        self.path = path
         self._lock2 = threading.Lock()
 
     def emit(self, record: logging.LogRecord) -> None:
@@ -50,13 +50,10 @@ class JsonLineLog(logging.Handler):
         extra = getattr(record, "fields", None)
         if isinstance(extra, dict):
             entry.update(extra)
-        with self._lock2:
-            self._fh.write(json.dumps(entry, default=str) + "\n")
-            self._fh.flush()
-
-    def close(self) -> None:
-        self._fh.close()
-        super().close()
+        line = json.dumps(entry, default=str) + "\n"
+        # Opened per record: survives logging reconfiguration and log rotation.
+        with self._lock2, self.path.open("a", encoding="utf-8") as fh:
+            fh.write(line)
 
 
 @dataclass

@@ -12,7 +12,13 @@ from zkredit.zk.proof import Proof
 class LenderChain(Protocol):
     """The lender's view of the registries and the verifier contract."""
 
-    chain_id: int
+    @property
+    def chain_id(self) -> int: ...
+
+    @property
+    def verifier_address(self) -> str: ...
+
+    agent_id: int
 
     def today(self) -> dt.date:
         """The chain's current day (the date proofs must be made for)."""

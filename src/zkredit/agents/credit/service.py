@@ -164,6 +164,7 @@ class CreditService:
                 "application_id": row.id, "scope": row.scope, "today": row.today,
                 "policy": policy_to_wire(policy), "policy_hash": self.chain.policy_hash(policy),
                 "submitter": self.runtime.account.address, "chain_id": self.chain.chain_id,
+                "verifier": self.chain.verifier_address, "agent_id": self.chain.agent_id,
             }
         self.runtime.record("application.opened", {"application_id": reply["application_id"]})
         return reply

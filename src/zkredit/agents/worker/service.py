@@ -289,7 +289,7 @@ class WorkerService:
         self.runtime.record("loan.decided", {"application_id": app_id,
                                              "status": decision.get("status")})
         self._update_loan(app_id, status=str(decision.get("status", "decided")),
-                          proofs={c: p["public"] for c, p in proofs.items()}, decision=decision)
+                          proofs=proofs, decision=decision)
         return {"status": decision.get("status")}
 
     def accept_offer(self, app_id: str) -> None:

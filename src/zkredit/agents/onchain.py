@@ -1,0 +1,195 @@
+"""Chain-backed implementations of what the agents need (adapters over zkredit.chain).
+
+* :class:`RegistryDirectory`: agent wallets and card URLs from the identity registry.
+* :class:`ChainTrust`: trusted issuer keys, KYC root times and the deny-list hash from
+  the KYC registry (the remittance agent's ``TrustView`` and the worker's import check).
+* :class:`ChainLender`: the credit agent's :class:`LenderChain`.
+* :func:`submission_signer`: the worker wallet's EIP-712 consent for the lender to relay
+  its proofs to ``verifyAndAttestFor`` (computed locally, no chain access).
+* :class:`ChainAnchorer` / :class:`ChainRootPublisher`: audit anchors and KYC roots.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from eth_account.messages import encode_typed_data
+from eth_account.signers.local import LocalAccount
+
+from zkredit.chain.application import Application
+from zkredit.chain.contracts.verifier import SUBMISSION_TYPES
+from zkredit.chain.deployment import System
+from zkredit.chain.errors import ChainError
+from zkredit.chain.policy import OnChainPolicy
+from zkredit.domain.policy import CreditPolicy
+from zkredit.zk.proof import Proof
+
+SUBMISSION_TTL_S = 3600
+
+
+@dataclass
+class RegistryDirectory:
+    """Agent name -> wallet and base URL, read from the ERC-8004 identity registry."""
+
+    system: System
+    _cache: dict[str, tuple[float, str | None]] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def agent_id(self, agent: str) -> int | None:
+        entry = self.system.deployment.agents.get(agent)
+        return int(entry["agentId"]) if entry and "agentId" in entry else None
+
+    def wallet_of(self, agent: str) -> str | None:
+        with self._lock:
+            cached = self._cache.get(agent)
+            if cached and time.monotonic() - cached[0] < 30:
+                return cached[1]
+        agent_id = self.agent_id(agent)
+        wallet = None if agent_id is None else str(self.system.identity.get_agent_wallet(agent_id))
+        with self._lock:
+            self._cache[agent] = (time.monotonic(), wallet)
+        return wallet
+
+    def base_url(self, agent: str) -> str | None:
+        agent_id = self.agent_id(agent)
+        if agent_id is None:
+            return None
+        uri = self.system.identity.agent_uri(agent_id)
+        return uri.split("/.well-known/")[0] if uri else None
+
+
+@dataclass
+class ChainTrust:
+    """Trust anchors as the KYC registry states them."""
+
+    system: System
+
+    def is_trusted_issuer(self, cred_type: int, ax: int, ay: int) -> bool:
+        return bool(self.system.kyc.is_trusted_issuer(cred_type, ax, ay))
+
+    def root_published_at(self, root: int) -> int | None:
+        if not self.system.kyc.is_known_root(root):
+            return None
+        return int(self.system.kyc.root_timestamp(root)) or None
+
+    def deny_list_hash(self) -> int:
+        return int(self.system.kyc.deny_list_hash())
+
+
+@dataclass
+class ChainLender(ChainTrust):
+    """The credit agent's view of the chain; it transacts as ``account``."""
+
+    account: LocalAccount | None = None
+    agent_id: int = 0
+
+    @property
+    def chain_id(self) -> int:
+        return int(self.system.client.chain_id)
+
+    @property
+    def verifier_address(self) -> str:
+        return str(self.system.zk.address)
+
+    def today(self) -> dt.date:
+        return dt.datetime.fromtimestamp(self.system.client.now(), dt.UTC).date()
+
+    def policy_hash(self, policy: CreditPolicy) -> str:
+        return "0x" + OnChainPolicy(policy).hash.hex()
+
+    def nullifier_used(self, nullifier: int) -> bool:
+        return bool(self.system.credit.is_nullifier_used(nullifier))
+
+    def attest(self, proofs: dict[str, Proof], policy: CreditPolicy, wallet: str,
+               submission: dict[str, Any] | None) -> dict[str, Any]:
+        app = Application(OnChainPolicy(policy).hash, proofs, self.agent_id)
+        if submission is None:
+            raise ChainError("the borrower did not authorise this lender to submit the proofs")
+        attestation = self.system.zk.verify_and_attest_for(
+            app, int(submission["deadline"]),
+            bytes.fromhex(str(submission["signature"]).removeprefix("0x")),
+            sender=self.account,
+        )
+        data = attestation.to_json()
+        data["tx_hash"] = attestation.tx_hash
+        data["request_hash"] = "0x" + attestation.request_hash.hex()
+        return data
+
+    def submission_request(self, proofs: dict[str, Proof], policy: CreditPolicy
+                           ) -> dict[str, Any]:
+        app = Application(OnChainPolicy(policy).hash, proofs, self.agent_id)
+        return {"request_hash": "0x" + app.request_hash.hex(), "agent_id": self.agent_id}
+
+    def give_feedback(self, agent: str, value: int, tag1: str, tag2: str) -> str | None:
+        entry = self.system.deployment.agents.get(agent)
+        if entry is None:
+            return None
+        index = self.system.reputation.give_feedback(int(entry["agentId"]), value, 0, tag1=tag1,
+                                                     tag2=tag2, sender=self.account)
+        return f"feedback #{index}"
+
+    def replay(self, proofs: dict[str, Proof], policy: CreditPolicy, wallet: LocalAccount
+               ) -> Any:
+        """Submit ``proofs`` directly from their wallet (scenario 4's on-chain replay)."""
+        app = Application(OnChainPolicy(policy).hash, proofs, self.agent_id)
+        return self.system.zk.verify_and_attest(app, wallet)
+
+
+def submission_signer(verifier: str, chain_id: int, submitter: str
+                      ) -> Any:
+    """A worker-side signer bound to one verifier contract (from the lender's reply)."""
+
+    def sign(account: LocalAccount, payload: dict[str, Any], opened: dict[str, Any]
+             ) -> dict[str, Any] | None:
+        proofs = {c: Proof.from_snarkjs(p["proof"], p["public"], c)
+                  for c, p in payload["proofs"].items()}
+        if len(proofs) != 4:
+            return None  # nothing to attest: the lender will decline
+        app = Application(bytes.fromhex(str(opened["policy_hash"]).removeprefix("0x")), proofs,
+                          int(opened.get("agent_id", 0)))
+        deadline = int(time.time()) + SUBMISSION_TTL_S
+        typed = {
+            "types": {
+                "EIP712Domain": [
+                    {"name": "name", "type": "string"},
+                    {"name": "version", "type": "string"},
+                    {"name": "chainId", "type": "uint256"},
+                    {"name": "verifyingContract", "type": "address"},
+                ],
+                **SUBMISSION_TYPES,
+            },
+            "primaryType": "AttestationSubmission",
+            "domain": {"name": "ZKCreditVerifier", "version": "1",
+                       "chainId": int(opened.get("chain_id", chain_id)),
+                       "verifyingContract": str(opened.get("verifier", verifier))},
+            "message": {"submitter": str(opened.get("submitter", submitter)),
+                        "requestHash": app.request_hash, "deadline": deadline},
+        }
+        sig = account.sign_message(encode_typed_data(full_message=typed))
+        return {"deadline": deadline, "signature": "0x" + sig.signature.hex().removeprefix("0x")}
+
+    return sign
+
+
+@dataclass
+class ChainAnchorer:
+    system: System
+    account: LocalAccount | None = None
+
+    def anchor(self, head_hash: bytes, entry_count: int) -> str:
+        if self.system.anchor is None:
+            raise ChainError("no AuditAnchor contract in this deployment")
+        return self.system.anchor.anchor(head_hash, entry_count, sender=self.account)
+
+
+@dataclass
+class ChainRootPublisher:
+    system: System
+    account: LocalAccount | None = None
+
+    def publish_root(self, root: int) -> str:
+        return self.system.kyc.publish_root(root, sender=self.account)
