@@ -35,18 +35,21 @@ contract AuditAnchor is AccessControlDefaultAdminRules {
 
     Anchor[] private _anchors;
     mapping(bytes32 headHash => uint256 indexPlusOne) private _indexOf;
+    /// @dev Each anchoring agent keeps its own log, so counts increase per anchorer.
+    mapping(address anchorer => uint64 entryCount) private _lastCount;
 
     /// @param initialDelay Delay (seconds) before a new default admin can accept.
     /// @param admin Initial default admin; grants ANCHOR_ROLE.
     constructor(uint48 initialDelay, address admin) AccessControlDefaultAdminRules(initialDelay, admin) {}
 
-    /// @notice Anchor the current head of the audit log.
+    /// @notice Anchor the current head of the sender's audit log (counts increase per sender).
     /// @return index Position of the new anchor.
     function anchor(bytes32 headHash, uint64 entryCount) external onlyRole(ANCHOR_ROLE) returns (uint256 index) {
         if (headHash == bytes32(0)) revert AuditAnchor__ZeroHeadHash();
         index = _anchors.length;
-        uint64 previous = index == 0 ? 0 : _anchors[index - 1].entryCount;
+        uint64 previous = _lastCount[msg.sender];
         if (entryCount <= previous) revert AuditAnchor__CountNotIncreasing(previous, entryCount);
+        _lastCount[msg.sender] = entryCount;
         _anchors.push(
             Anchor({
                 headHash: headHash,

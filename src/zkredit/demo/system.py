@@ -219,9 +219,16 @@ class LiveSystem:
     def anchor_audit_logs(self) -> dict[str, str]:
         """Anchor every agent's audit head on chain (the periodic anchoring job's work)."""
         assert self.system is not None and self.client is not None
+        from zkredit.chain.contracts.base import role
+
         out = {}
+        anchor = self.system.anchor
         for name, runtime in self.runtimes.items():
-            record = runtime.audit.anchor_head(ChainAnchorer(self.system), self.client.chain_id)
+            if anchor is not None:
+                anchor.ensure_role(role("ANCHOR_ROLE"), runtime.account.address)
+            record = runtime.audit.anchor_head(
+                ChainAnchorer(self.system, runtime.account), self.client.chain_id
+            )
             if record is not None:
                 out[name] = record.tx_hash
         return out

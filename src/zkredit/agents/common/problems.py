@@ -58,6 +58,8 @@ def install(app: FastAPI) -> None:
         conflict = getattr(exc, "http_status", None)
         if isinstance(conflict, int):
             status = conflict
+            slug = {403: "forbidden", 404: "not-found", 409: "conflict",
+                    422: "invalid-request"}.get(status, slug)
         return problem(status, slug, type(exc).__name__, message)
 
     async def on_validation(request: Request, exc: Exception) -> JSONResponse:

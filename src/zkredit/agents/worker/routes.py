@@ -88,5 +88,5 @@ def remit(identity_id: str, body: RemittanceIn, service: Service) -> Accepted:
 
 @router.get("/remittances/{rem_id}")
 def get_remittance(rem_id: str, service: Service, wait: float = 0.0) -> dict[str, Any]:
-    return _wait(service.remittance, rem_id, {"completed", "refunded", "failed", "held"},
+    return _wait(service.remittance, rem_id, {"completed", "refunded", "failed", "held", "expired"},
                  min(wait, 120.0))

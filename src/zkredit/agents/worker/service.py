@@ -14,6 +14,7 @@ and never sent.
 from __future__ import annotations
 
 import datetime as dt
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -41,6 +42,7 @@ from zkredit.zk.statements import (
 )
 
 CIRCUITS = ("income", "credit_history", "collateral", "identity")
+TERMINAL = ("completed", "refunded", "failed", "held", "expired")
 
 SubmissionSigner = Callable[[LocalAccount, dict[str, Any], dict[str, Any]], dict[str, Any] | None]
 """Signs the EIP-712 authorisation letting the lender submit the proofs on chain."""
@@ -377,10 +379,15 @@ class WorkerService:
             transfer_id = str(reply["transfer_id"])
             self._update_remittance(rem_id, status=str(reply.get("state", "submitted")),
                                     transfer_id=transfer_id)
-        status = peers.send("remittance", "remittance.transfer.status",
-                            {"transfer_id": transfer_id}, correlation_id=rem_id)
-        state = str(status.get("state"))
-        if state not in ("completed", "refunded", "failed", "held"):
+        deadline = time.monotonic() + 60
+        while True:
+            status = peers.send("remittance", "remittance.transfer.status",
+                                {"transfer_id": transfer_id}, correlation_id=rem_id)
+            state = str(status.get("state"))
+            if state in TERMINAL or time.monotonic() > deadline:
+                break
+            time.sleep(0.2)
+        if state not in TERMINAL:
             raise InputError(f"transfer {transfer_id} is still {state}; will check again")
         self._update_remittance(rem_id, status=state, receipt=status.get("receipt") or status)
         self.runtime.record("remittance.finished", {"remittance_id": rem_id, "state": state})

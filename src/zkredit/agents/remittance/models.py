@@ -1,0 +1,151 @@
+"""The remittance agent's tables (Alembic branch ``remittance``).
+
+Every table carries ``info={"party": "remittance"}`` so that schema comparisons of
+another party's database can leave them out (see ``docs/decisions/0004-storage.md``).
+Quotes keep their exact rates as ``numerator/denominator`` text so that a stored
+quote is the same :class:`~zkredit.domain.quote.Quote` it was when it was priced.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from zkredit.domain.remittance import TransferState
+from zkredit.store.columns import UTCDateTime, id_type, json_type, utcnow
+from zkredit.store.models import Base
+
+PARTY = "remittance"
+_INFO = {"party": PARTY}
+STATE_CHECK = "state IN (" + ", ".join(f"'{s.value}'" for s in TransferState) + ")"
+KIND_CHECK = "kind IN ('remittance', 'disbursement')"
+
+
+class QuoteRow(Base):
+    """A priced transfer offered to a sender, with the scope its identity proof must use."""
+
+    __tablename__ = "remittance_quotes"
+    __table_args__ = ({"info": _INFO},)
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    scope: Mapped[str] = mapped_column(String(80), unique=True)
+    requested_by: Mapped[str] = mapped_column(String(64))
+    direction: Mapped[str] = mapped_column(String(8))
+    route: Mapped[str] = mapped_column(String(32))
+    send_currency: Mapped[str] = mapped_column(String(3))
+    sent_minor: Mapped[int] = mapped_column(BigInteger)
+    receive_currency: Mapped[str] = mapped_column(String(3))
+    received_minor: Mapped[int] = mapped_column(BigInteger)
+    fee_flat_minor: Mapped[int] = mapped_column(BigInteger)
+    fee_pct_bps: Mapped[int] = mapped_column(Integer)
+    fee_percentage_minor: Mapped[int] = mapped_column(BigInteger)
+    markup_bps: Mapped[int] = mapped_column(Integer)
+    mid_rate: Mapped[str] = mapped_column(String(255))
+    customer_rate: Mapped[str] = mapped_column(String(255))
+    rate_as_of: Mapped[datetime] = mapped_column(UTCDateTime)
+    eta_seconds: Mapped[int] = mapped_column(Integer)
+    fx_cost_minor: Mapped[int] = mapped_column(BigInteger)
+    total_cost_bps: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class TransferRow(Base):
+    """A remittance or a loan disbursement, and where it is in its life."""
+
+    __tablename__ = "remittance_transfers"
+    __table_args__ = (
+        CheckConstraint(STATE_CHECK, name="state"),
+        CheckConstraint(KIND_CHECK, name="kind"),
+        Index(None, "sender_wallet", "funded_at"),
+        {"info": _INFO},
+    )
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    state: Mapped[str] = mapped_column(String(20))
+    quote_id: Mapped[str | None] = mapped_column(
+        String(40), ForeignKey("remittance_quotes.id", ondelete="RESTRICT"), unique=True
+    )
+    loan_id: Mapped[str | None] = mapped_column(String(128), unique=True)
+    idempotency_key: Mapped[str | None] = mapped_column(String(255), unique=True)
+    request_hash: Mapped[str] = mapped_column(String(64))
+    requested_by: Mapped[str] = mapped_column(String(64))
+    sender_wallet: Mapped[str | None] = mapped_column(String(42))
+    route: Mapped[str] = mapped_column(String(32))
+    send_currency: Mapped[str] = mapped_column(String(3))
+    sent_minor: Mapped[int] = mapped_column(BigInteger)
+    fee_minor: Mapped[int] = mapped_column(BigInteger)
+    receive_currency: Mapped[str] = mapped_column(String(3))
+    received_minor: Mapped[int] = mapped_column(BigInteger)
+    recipient: Mapped[Any] = mapped_column(json_type())
+    purpose: Mapped[str | None] = mapped_column(String(64))
+    travel_rule: Mapped[Any | None] = mapped_column(json_type(nullable=True))
+    identity_proof: Mapped[Any | None] = mapped_column(json_type(nullable=True))
+    kyc_level: Mapped[int | None] = mapped_column(Integer)
+    reasons: Mapped[Any] = mapped_column(json_type())
+    payout_id: Mapped[str | None] = mapped_column(String(64))
+    payout_confirmation: Mapped[str | None] = mapped_column(String(128))
+    settlement_tx: Mapped[str | None] = mapped_column(String(66))
+    receipt: Mapped[Any | None] = mapped_column(json_type(nullable=True))
+    funded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class TransferEventRow(Base):
+    """One state change of a transfer; ``audited`` once it is in the audit log."""
+
+    __tablename__ = "remittance_transfer_events"
+    __table_args__ = ({"info": _INFO},)
+
+    id: Mapped[int] = mapped_column(id_type(), primary_key=True)
+    transfer_id: Mapped[str] = mapped_column(
+        String(40), ForeignKey("remittance_transfers.id", ondelete="RESTRICT"), index=True
+    )
+    event: Mapped[str] = mapped_column(String(32))
+    from_state: Mapped[str | None] = mapped_column(String(20))
+    to_state: Mapped[str] = mapped_column(String(20))
+    reason: Mapped[str | None] = mapped_column(Text)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    audited: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class NullifierRow(Base):
+    """An identity-proof nullifier already spent: the same proof cannot fund twice."""
+
+    __tablename__ = "remittance_nullifiers"
+    __table_args__ = ({"info": _INFO},)
+
+    nullifier: Mapped[str] = mapped_column(String(80), primary_key=True)
+    scope: Mapped[str] = mapped_column(String(80))
+    transfer_id: Mapped[str] = mapped_column(
+        String(40), ForeignKey("remittance_transfers.id", ondelete="RESTRICT")
+    )
+    used_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class WebhookRow(Base):
+    """A subscriber to transfer state changes (all transfers, or one)."""
+
+    __tablename__ = "remittance_webhooks"
+    __table_args__ = ({"info": _INFO},)
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    url: Mapped[str] = mapped_column(String(2048))
+    secret: Mapped[str] = mapped_column(String(255))
+    transfer_id: Mapped[str | None] = mapped_column(String(40))
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

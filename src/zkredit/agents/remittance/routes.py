@@ -1,0 +1,100 @@
+"""The remittance agent's HTTP routes and envelope handlers: parse, call a service, reply.
+
+Envelopes arrive at ``POST /a2a/messages`` (verified by the inbox); the handlers
+here map each message type to a service call. Plain HTTP serves the worker's
+polling and people: quotes, transfer status, review of held transfers, webhook
+subscriptions and the trial balance.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request
+
+from zkredit.agents.common.envelope import Envelope
+from zkredit.agents.common.messaging import MessageHandler
+from zkredit.agents.remittance.schemas import (
+    QuoteReply,
+    QuoteRequest,
+    ReviewDecision,
+    TransferLookup,
+    TransferStatus,
+    TrialBalanceJson,
+    WebhookIn,
+    WebhookOut,
+    parse_payload,
+)
+from zkredit.agents.remittance.service import RemittanceServices
+
+HTTP_CALLER = "http"
+MESSAGE_TYPES = (
+    "remittance.quote.request",
+    "remittance.transfer.request",
+    "remittance.transfer.status",
+    "remittance.disbursement.request",
+)
+
+
+def _services(request: Request) -> RemittanceServices:
+    services: RemittanceServices = request.app.state.remittance
+    return services
+
+
+Services = Annotated[RemittanceServices, Depends(_services)]
+
+router = APIRouter(tags=["remittance"])
+
+
+@router.post("/quotes", response_model=QuoteReply)
+def create_quote(body: QuoteRequest, services: Services) -> QuoteReply:
+    return services.remittance.quote(body, HTTP_CALLER)
+
+
+@router.get(
+    "/transfers/{transfer_id}", response_model=TransferStatus, response_model_exclude_none=True
+)
+def get_transfer(transfer_id: str, services: Services) -> TransferStatus:
+    return services.remittance.status(transfer_id)
+
+
+@router.post(
+    "/transfers/{transfer_id}/review",
+    response_model=TransferStatus,
+    response_model_exclude_none=True,
+)
+def review_transfer(transfer_id: str, body: ReviewDecision, services: Services) -> TransferStatus:
+    return services.remittance.review(transfer_id, body)
+
+
+@router.post("/webhooks", response_model=WebhookOut, status_code=201)
+def register_webhook(body: WebhookIn, services: Services) -> WebhookOut:
+    return services.webhooks.register(body, HTTP_CALLER)
+
+
+@router.get("/ledger/trial-balance", response_model=TrialBalanceJson)
+def trial_balance(services: Services) -> TrialBalanceJson:
+    return services.remittance.trial_balance()
+
+
+def message_handlers(services: RemittanceServices) -> dict[str, MessageHandler]:
+    """The envelope types this agent handles, each a thin call into the service."""
+    remittance = services.remittance
+
+    def quote(envelope: Envelope, key: str | None) -> dict[str, Any]:
+        request = parse_payload(QuoteRequest, envelope.payload)
+        return remittance.quote(request, envelope.sender).model_dump(mode="json")
+
+    def transfer(envelope: Envelope, key: str | None) -> dict[str, Any]:
+        reply = remittance.request_transfer(envelope.payload, key, envelope.sender)
+        return reply.model_dump(mode="json", exclude_none=True)
+
+    def status(envelope: Envelope, key: str | None) -> dict[str, Any]:
+        lookup = parse_payload(TransferLookup, envelope.payload)
+        return remittance.status(lookup.transfer_id).model_dump(mode="json", exclude_none=True)
+
+    def disburse(envelope: Envelope, key: str | None) -> dict[str, Any]:
+        reply = remittance.disburse(envelope.payload, envelope.sender)
+        return reply.model_dump(mode="json", exclude_none=True)
+
+    return dict(zip(MESSAGE_TYPES, (quote, transfer, status, disburse), strict=True))
