@@ -96,6 +96,7 @@ def build_party_runtime(
     chain_id: int,
     chain: Any = None,
     inprocess_workers: int = 2,
+    schema_prefix: str | None = None,
 ) -> PartyRuntime:
     """Database (migrated), job queue, audit log, inbox and peers of one agent."""
     from zkredit.agents.common.messaging import Inbox, Peers
@@ -106,14 +107,15 @@ def build_party_runtime(
 
     home = data_dir / party
     home.mkdir(parents=True, exist_ok=True)
-    db = Database.open(party, settings.database.url, data_dir)
+    schema = f"{schema_prefix}_{party}" if schema_prefix else None
+    db = Database.open(party, settings.database.url, data_dir, schema=schema)
     db.ping()
     db.migrate()
     jobs = build_queue(
         settings.queue.redis_url,
         engine=db.engine,
         table=JobRow.__table__,  # type: ignore[arg-type]
-        namespace=f"zkredit-{party}-{chain_id}",
+        namespace=f"zkredit-{schema_prefix or 'main'}-{party}-{chain_id}",
         worker_threads=inprocess_workers if settings.queue.redis_url else 0,
         inprocess_workers=inprocess_workers,
     )

@@ -7,7 +7,7 @@ import sys
 import typer
 
 from zkredit import __version__
-from zkredit.cli import audit, bench, ceremony, circuits, credential, issuer, proofs
+from zkredit.cli import audit, bench, ceremony, circuits, credential, issuer, proofs, serve
 from zkredit.cli.output import ExitStatus, Funnel
 
 app = typer.Typer(
@@ -51,6 +51,7 @@ app.command("ceremony")(ceremony.ceremony)
 app.command("prove")(proofs.prove)
 app.command("verify")(proofs.verify)
 app.command("demo")(proofs.demo)
+app.command("serve")(serve.serve)
 
 
 def run() -> None:

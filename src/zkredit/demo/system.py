@@ -69,6 +69,12 @@ class LiveSystem:
     seed_ports: bool = False
     capture_bodies: bool = True
     prover_workers: int = 2
+    only: frozenset[str] = frozenset(SEED_PORTS)
+    """Which services this process runs (``zkredit serve <agent>`` runs one)."""
+    schema_prefix: str | None = None
+    """PostgreSQL schemas and Redis namespaces get this prefix (tests run side by side)."""
+    rail_latency_s: float = 0.0
+    rail_fail_accounts: str | None = None
     settings: Settings = field(init=False)
     ports: dict[str, int] = field(default_factory=dict)
     runtimes: dict[str, PartyRuntime] = field(default_factory=dict)
@@ -108,10 +114,13 @@ class LiveSystem:
         )
         chain_id = self.client.chain_id
         for name in AGENTS:
+            if name not in self.only:
+                continue
             self.runtimes[name] = build_party_runtime(
                 name, self.settings, self.data_dir, wallets[name], directory, resolve,
-                chain_id=chain_id, chain=self.system,
+                chain_id=chain_id, chain=self.system, schema_prefix=self.schema_prefix,
             )
+        (self.data_dir / "gateway" / "logs").mkdir(parents=True, exist_ok=True)
         self._build_apps(directory, deployer)
         for runtime in self.runtimes.values():
             runtime.jobs.start()
@@ -142,42 +151,56 @@ class LiveSystem:
         trust = ChainTrust(system)
         verifier = Groth16pyBackend(catalog)
         rt = self.runtimes
+        only = self.only
+        apps: dict[str, Any] = {}
 
         def prover() -> PooledProver:
             if self.pool is None:
                 self.pool = ProverPool(catalog, self.prover_workers)
             return PooledProver(self.pool, verifier)
 
-        worker = WorkerService(
-            rt["worker"],
-            Vault(rt["worker"].db, Keyring.from_settings(
-                self.settings.security.encryption_key, development=self.settings.is_development)),
-            prover,
-            submission_signer(str(system.zk.address), system.client.chain_id,
-                              rt["credit"].account.address),
-            trust.is_trusted_issuer,
-        )
-        worker.register_jobs()
-        lender = ChainLender(system, account=rt["credit"].account,
-                             agent_id=directory.agent_id("credit") or 0)
-        credit = CreditService(rt["credit"], catalog, lender)
-        remit = remittance.build_services(
-            rt["remittance"], trust=trust, verifier=verifier,
-            public_url=f"http://127.0.0.1:{self.ports['remittance']}")
-        recv = receiver.build_services(
-            rt["receiver"], public_url=f"http://127.0.0.1:{self.ports['receiver']}")
-        self.services = {"worker": worker, "credit": credit, "remittance": remit,
-                         "receiver": recv}
-        apps = {
-            "worker": worker_app(rt["worker"], worker, self._card("worker", directory)),
-            "credit": credit_app(rt["credit"], credit, self._card("credit", directory),
-                                 capture=self.capture_bodies),
-            "remittance": remittance.create_app(rt["remittance"], remit,
-                                                capture=self.capture_bodies),
-            "receiver": receiver.create_app(rt["receiver"], recv, capture=self.capture_bodies),
-            "gateway": gateway_app(lambda: {n: f"http://127.0.0.1:{self.ports[n]}"
-                                            for n in AGENTS}),
-        }
+        if "worker" in only:
+            worker = WorkerService(
+                rt["worker"],
+                Vault(rt["worker"].db, Keyring.from_settings(
+                    self.settings.security.encryption_key,
+                    development=self.settings.is_development)),
+                prover,
+                submission_signer(str(system.zk.address), system.client.chain_id,
+                                  read_dev_keys(self.data_dir / "chain",
+                                                system.client.chain_id)["credit"].address),
+                trust.is_trusted_issuer,
+            )
+            worker.register_jobs()
+            self.services["worker"] = worker
+            apps["worker"] = worker_app(rt["worker"], worker, self._card("worker", directory))
+        if "credit" in only:
+            lender = ChainLender(system, account=rt["credit"].account,
+                                 agent_id=directory.agent_id("credit") or 0)
+            credit = CreditService(rt["credit"], catalog, lender)
+            self.services["credit"] = credit
+            apps["credit"] = credit_app(rt["credit"], credit, self._card("credit", directory),
+                                        capture=self.capture_bodies)
+        if "remittance" in only:
+            remit = remittance.build_services(
+                rt["remittance"], trust=trust, verifier=verifier,
+                public_url=f"http://127.0.0.1:{self.ports['remittance']}")
+            self.services["remittance"] = remit
+            apps["remittance"] = remittance.create_app(rt["remittance"], remit,
+                                                       capture=self.capture_bodies)
+        if "receiver" in only:
+            from zkredit.agents.receiver.rails import sandbox_rails
+
+            recv = receiver.build_services(
+                rt["receiver"], public_url=f"http://127.0.0.1:{self.ports['receiver']}",
+                rails=sandbox_rails(latency_s=self.rail_latency_s,
+                                    fail_accounts=self.rail_fail_accounts))
+            self.services["receiver"] = recv
+            apps["receiver"] = receiver.create_app(rt["receiver"], recv,
+                                                   capture=self.capture_bodies)
+        if "gateway" in only:
+            apps["gateway"] = gateway_app(lambda: {n: f"http://127.0.0.1:{self.ports[n]}"
+                                                   for n in AGENTS})
         for name, app in apps.items():
             self.servers[name] = ThreadedServer(app, self.ports[name]).start()
 
