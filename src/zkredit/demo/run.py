@@ -42,7 +42,8 @@ def raw_values(system: LiveSystem) -> dict[str, str]:
 
 def run_scenarios(names: list[str], data_dir: Path | None, *, rpc_url: str | None = None,
                   database_url: str | None = None, redis_url: str | None = None,
-                  progress: Console | None = None) -> dict[str, Any]:
+                  progress: Console | None = None, schema_prefix: str | None = None
+                  ) -> dict[str, Any]:
     for n in names:
         if n not in SCENARIOS:
             raise InputError(f"unknown scenario {n!r}; choose from {', '.join(SCENARIOS)}, all")
@@ -56,7 +57,7 @@ def run_scenarios(names: list[str], data_dir: Path | None, *, rpc_url: str | Non
     started = time.perf_counter()
     report: dict[str, Any] = {"data_dir": str(data_dir), "scenarios": []}
     with LiveSystem(data_dir, rpc_url=rpc_url, database_url=database_url,
-                    redis_url=redis_url) as system:
+                    redis_url=redis_url, schema_prefix=schema_prefix) as system:
         say(f"[dim]system up in {time.perf_counter() - started:.1f} s: chain "
             f"{system.client.describe if system.client else '?'}, agents on "
             f"{', '.join(f'{k}:{v}' for k, v in system.ports.items())}[/]")
