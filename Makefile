@@ -8,7 +8,7 @@ BIN    := $(VENV)/bin
 STAMP_PY   := $(VENV)/.installed
 STAMP_NODE := node_modules/.installed
 
-.PHONY: setup demo test test-fast lint typecheck circuits ceremony contracts bench clean
+.PHONY: setup demo test test-fast lint typecheck circuits ceremony contracts chain deploy bench clean
 
 setup: $(STAMP_PY) $(STAMP_NODE)
 
@@ -48,8 +48,15 @@ contracts: setup
 ceremony: setup
 	$(BIN)/zkredit ceremony
 
+chain: setup
+	$(BIN)/zkredit chain up
+
+deploy: chain
+	$(BIN)/zkredit deploy --env development
+
 bench: setup
 	$(BIN)/zkredit bench zk
+	$(BIN)/zkredit bench gas
 
 clean:
 	rm -rf $(VENV) node_modules .pytest_cache .mypy_cache .ruff_cache

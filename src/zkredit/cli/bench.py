@@ -56,3 +56,38 @@ def bench_zk(
     console.print(table)
     console.print(f"4-proof bundle ({workers} processes): {report['bundle_wall_s']:.3f} s wall")
     err_console.print("[dim]ratio = zkredit / snarkjs; lower is better.[/]")
+
+
+@app.command("gas")
+def bench_gas(
+    rpc_url: str | None = typer.Option(
+        None, "--rpc-url", help="Measure on this node (default: a fresh embedded chain)."
+    ),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
+) -> None:
+    """Gas of verifying one proof, and a whole application, on chain.
+
+    Proves scenario 2 for the chain's date, then measures checkProof for each circuit
+    (the figure is the most expensive of the four) and the four-proof verifyAndAttest,
+    on a fresh system deployed to the chain measured.
+    Targets: <= 320,000 gas for one proof, <= 1,200,000 for an application.
+    """
+    from zkredit.bench.gas import APPLICATION_TARGET, SINGLE_PROOF_TARGET, run_gas_bench
+
+    report = run_gas_bench(rpc_url)
+    if as_json:
+        typer.echo(json.dumps(report.summary()))
+        return
+    table = Table(title=f"zkredit bench gas ({report.chain})")
+    for col in ("transaction", "gas", "target"):
+        table.add_column(col, justify="right")
+    for name, gas in report.per_circuit.items():
+        table.add_row(f"checkProof {name}", f"{gas:,}", f"{SINGLE_PROOF_TARGET:,}")
+    table.add_row(
+        "verifyAndAttest (4 proofs)",
+        f"{report.verify_and_attest_gas:,}",
+        f"{APPLICATION_TARGET:,}",
+    )
+    console.print(table)
+    verdict = "[green]within targets[/]" if report.within_targets else "[bold red]over target[/]"
+    err_console.print(verdict)

@@ -7,7 +7,18 @@ import sys
 import typer
 
 from zkredit import __version__
-from zkredit.cli import audit, bench, ceremony, circuits, credential, issuer, proofs, serve
+from zkredit.cli import (
+    audit,
+    bench,
+    ceremony,
+    chain,
+    circuits,
+    credential,
+    deploy,
+    issuer,
+    proofs,
+    serve,
+)
 from zkredit.cli.output import ExitStatus, Funnel
 
 app = typer.Typer(
@@ -47,11 +58,15 @@ app.add_typer(credential.app, name="credential")
 app.add_typer(bench.app, name="bench")
 app.add_typer(audit.app, name="audit")
 app.add_typer(issuer.app, name="issuer")
+app.add_typer(chain.app, name="chain")
+app.add_typer(chain.application_app, name="application")
 app.command("ceremony")(ceremony.ceremony)
 app.command("prove")(proofs.prove)
 app.command("verify")(proofs.verify)
 app.command("demo")(proofs.demo)
 app.command("serve")(serve.serve)
+app.command("deploy")(deploy.deploy)
+app.command("attest")(chain.attest)
 
 
 def run() -> None:

@@ -1,72 +1,57 @@
-"""An embedded py-evm chain and the ZKredit contract deployment used by the tests.
+"""The embedded chain and the ZKredit deployment, through the product's chain layer.
 
-Transactions always carry an explicit ``gas``: web3's gas estimation on py-evm
-takes seconds. Reverts are asserted with ``eth_call`` (eth-tester reports a
-reverted transaction only as a status-0 receipt, without the revert data), and
-decoded against the custom errors of every artifact.
+Contract tests deploy with the same code path as a real deployment
+(:func:`zkredit.chain.deployer.deploy_contracts`) and send through the product
+client, so signing, nonces, explicit gas and revert decoding are the ones
+``zkredit deploy`` and the agents use. This module only adapts them to the
+terse style of the contract tests: ``chain.tx(fn, sender)`` and
+``chain.reverts(fn, sender, "Error", *args)`` on raw web3 contract functions.
 """
 
 from __future__ import annotations
 
-import ast
-import json
-import os
-import warnings
+import importlib.util
+import sys
 from dataclasses import dataclass
-from functools import cache
 from pathlib import Path
 from typing import Any
 
-import pytest
+from eth_utils.crypto import keccak
+from web3 import Web3
+from web3.contract import Contract
+from web3.types import EventData, TxReceipt
+
+from tests.conftest import IN_CI, require
+from zkredit.chain.artifacts import ArtifactStore, default_artifacts_dir
+from zkredit.chain.client import ChainClient
+from zkredit.chain.config import ADMIN_DELAY, DeployConfig
+from zkredit.chain.deployer import deploy_contracts
+from zkredit.chain.deployment import (
+    ANCHOR,
+    BATCH,
+    CREDIT,
+    IDENTITY,
+    KYC,
+    REPUTATION,
+    VERIFIER_SLOTS,
+    ZKCREDIT,
+    ZKUSD,
+    Deployment,
+)
+from zkredit.chain.errors import TxReverted
+
+__all__ = ["ADMIN_DELAY", "IN_CI", "require"]
 
 ROOT = Path(__file__).resolve().parents[3]
-ARTIFACTS = ROOT / "contracts" / "artifacts"
-IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+ARTIFACTS = default_artifacts_dir()
 DAY = 86400
 GAS = 3_000_000
-ADMIN_DELAY = 3 * DAY
 ZERO_ADDRESS = "0x" + "00" * 20
-
-try:
-    with warnings.catch_warnings():
-        # eth-tester/py-evm import chains may warn about optional backends.
-        warnings.simplefilter("ignore")
-        from eth_account import Account
-        from eth_account.messages import encode_typed_data
-        from eth_tester import EthereumTester, PyEVMBackend
-        from eth_utils import keccak
-        from web3 import EthereumTesterProvider, Web3
-        from web3.contract import Contract
-except ImportError as exc:  # pragma: no cover - depends on the environment
-    if IN_CI:
-        raise
-    pytest.skip(
-        f"{exc.name} is not installed (pip install web3 'eth-tester[py-evm]')",
-        allow_module_level=True,
-    )
-
-
-def require(condition: bool, reason: str) -> None:
-    """Skip when ``condition`` is false, or fail in CI where nothing may be skipped."""
-    if condition:
-        return
-    if IN_CI:
-        pytest.fail(f"CI=true but {reason}")
-    pytest.skip(reason)
-
-
-@cache
-def artifact(name: str, directory: Path = ARTIFACTS) -> dict[str, Any]:
-    with (directory / f"{name}.json").open() as f:
-        data: dict[str, Any] = json.load(f)
-    return data
+MOCK_VERIFIER = "test/MockGroth16Verifier"
 
 
 def load_tool(name: str) -> Any:
     """Import ``tools/contracts/<name>.py`` (tools/ is not a package)."""
-    import importlib.util
-    import sys
-
     module_name = f"zkredit_tools_{name}"
     if module_name in sys.modules:
         return sys.modules[module_name]
@@ -80,167 +65,75 @@ def load_tool(name: str) -> Any:
     return module
 
 
+def artifact(name: str, directory: Path = ARTIFACTS) -> dict[str, Any]:
+    return ArtifactStore(directory).get(name).data
+
+
 def role(name: str) -> bytes:
-    return keccak(text=name)
-
-
-@cache
-def _error_table() -> dict[bytes, tuple[str, list[str]]]:
-    """selector -> (error name, argument types) over every artifact's ABI."""
-    table: dict[bytes, tuple[str, list[str]]] = {}
-    for path in [*ARTIFACTS.glob("*.json"), *ARTIFACTS.glob("test/*.json")]:
-        if path.name == "MANIFEST.json":
-            continue
-        with path.open() as f:
-            abi = json.load(f)["abi"]
-        for item in abi:
-            if item["type"] != "error":
-                continue
-            types = [_abi_type(i) for i in item["inputs"]]
-            sig = f"{item['name']}({','.join(types)})"
-            table[keccak(text=sig)[:4]] = (item["name"], types)
-    return table
-
-
-def _abi_type(item: dict[str, Any]) -> str:
-    t: str = item["type"]
-    if t.startswith("tuple"):
-        inner = ",".join(_abi_type(c) for c in item["components"])
-        return f"({inner}){t[5:]}"
-    return t
+    return bytes(keccak(text=name))
 
 
 class Reverted(AssertionError):
     """A call did not revert the way the test expected."""
 
 
-def decode_revert(exc: BaseException) -> tuple[str, tuple[Any, ...]]:
-    """(error name, args) from eth-tester's TransactionFailed message."""
-    from eth_abi import decode
-
-    msg = str(exc.args[0]) if exc.args else ""
-    prefix = "execution reverted: "
-    if not msg.startswith(prefix):
-        return ("<no data>", (msg,))
-    tail = msg[len(prefix) :]
-    data: bytes = ast.literal_eval(tail) if tail.startswith("b") else tail.encode()
-    if len(data) < 4:
-        return ("<no data>", ())
-    if data[:4] == bytes.fromhex("08c379a0"):
-        return ("Error", tuple(decode(["string"], data[4:])))
-    name, types = _error_table().get(data[:4], (f"0x{data[:4].hex()}", []))
-    return (name, tuple(decode(types, data[4:])) if types else ())
-
-
 @dataclass
 class Chain:
-    """web3 on an in-process eth-tester/py-evm chain, with funded accounts."""
+    """The product client on a fresh embedded py-evm chain."""
 
-    w3: Web3
-    tester: EthereumTester
-    keys: list[Any]
+    client: ChainClient
 
     @classmethod
     def start(cls) -> Chain:
-        backend = PyEVMBackend()
-        tester = EthereumTester(backend)
-        w3 = Web3(EthereumTesterProvider(tester))
-        keys = list(backend.account_keys)
-        return cls(w3=w3, tester=tester, keys=keys)
+        return cls(ChainClient.embedded())
+
+    @property
+    def w3(self) -> Web3:
+        return self.client.w3
 
     @property
     def accounts(self) -> list[str]:
-        return [Web3.to_checksum_address(k.public_key.to_checksum_address()) for k in self.keys]
-
-    def key_of(self, address: str) -> bytes:
-        for k in self.keys:
-            if k.public_key.to_checksum_address() == address:
-                return bytes(k.to_bytes())
-        raise KeyError(address)
+        return list(self.client.accounts)
 
     def deploy(
         self, name: str, *args: Any, sender: str | None = None, directory: Path = ARTIFACTS
     ) -> Contract:
-        art = artifact(name, directory)
-        factory = self.w3.eth.contract(abi=art["abi"], bytecode=art["bytecode"])
-        tx_hash = factory.constructor(*args).transact(
-            {"from": sender or self.accounts[0], "gas": 12_000_000}
+        deployed = self.client.deploy(
+            name, *args, sender=sender or self.accounts[0], store=ArtifactStore(directory)
         )
-        receipt = self.w3.eth.get_transaction_receipt(tx_hash)
-        assert receipt["status"] == 1, f"deploying {name} failed"
-        return self.w3.eth.contract(address=receipt["contractAddress"], abi=art["abi"])
+        return deployed.contract
 
-    def tx(self, fn: Any, sender: str, gas: int = GAS) -> Any:
-        """Send ``fn`` from ``sender``; return the receipt, failing the test on revert."""
-        tx_hash = fn.transact({"from": sender, "gas": gas})
-        receipt = self.w3.eth.get_transaction_receipt(tx_hash)
-        if receipt["status"] != 1:
-            try:
-                fn.call({"from": sender, "gas": gas})
-            except Exception as exc:
-                raise AssertionError(f"transaction reverted: {decode_revert(exc)}") from exc
-            raise AssertionError("transaction reverted (no revert data)")
-        return receipt
+    def tx(self, fn: Any, sender: str, gas: int = GAS) -> TxReceipt:
+        """Send ``fn`` from ``sender``; a revert raises the product's TxReverted."""
+        return self.client.transact(fn, sender, gas=gas)
 
     def reverts(self, fn: Any, sender: str, error: str, *args: Any, gas: int = GAS) -> None:
         """Assert that ``fn`` from ``sender`` reverts with custom error ``error(*args)``."""
         try:
             if hasattr(fn, "call"):
-                fn.call({"from": sender, "gas": gas})
-            else:  # a constructor: run the deployment as a call
-                data = fn.build_transaction({"from": sender, "gas": 12_000_000})["data"]
-                self.w3.eth.call({"from": sender, "data": data, "gas": 12_000_000})
-        except Exception as exc:
-            name, got = decode_revert(exc)
-            if name != error or (args and tuple(_norm(a) for a in args) != tuple(map(_norm, got))):
-                raise Reverted(f"expected {error}{args}, got {name}{got}") from exc
+                self.client.call(fn, sender, gas=gas)
+            else:  # a constructor: simulate the deployment
+                self.client.simulate(fn, sender)
+        except TxReverted as exc:
+            if not exc.matches(error, *args):
+                raise Reverted(f"expected {error}{args}, got {exc.name}{exc.error_args}") from exc
             return
         raise Reverted(f"expected {error}{args}, but the call succeeded")
 
     def now(self) -> int:
-        return int(self.w3.eth.get_block("latest")["timestamp"])
+        return self.client.now()
 
     def travel_to(self, timestamp: int) -> None:
-        """Make the next block's timestamp ``timestamp`` (must be in the future)."""
-        self.tester.time_travel(timestamp)
+        """Make calls and the next block see ``timestamp`` (must be in the future)."""
+        self.client.travel_to(timestamp)
 
-    def events(self, contract: Contract, event: str, receipt: Any) -> list[Any]:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # other contracts' logs in the receipt
-            return list(getattr(contract.events, event)().process_receipt(receipt))
+    def events(self, contract: Contract, event: str, receipt: TxReceipt) -> list[EventData]:
+        return self.client.events(contract, event, receipt)
 
     def sign_typed(
         self, signer: str, domain: dict[str, Any], types: dict[str, Any], message: dict[str, Any]
     ) -> bytes:
-        primary = next(iter(types))
-        signable = encode_typed_data(
-            full_message={
-                "types": {"EIP712Domain": _domain_fields(domain), **types},
-                "primaryType": primary,
-                "domain": domain,
-                "message": message,
-            }
-        )
-        signed = Account.sign_message(signable, private_key=self.key_of(signer))
-        return bytes(signed.signature)
-
-
-def _norm(v: Any) -> Any:
-    if isinstance(v, str) and v.startswith("0x") and len(v) == 42:
-        return v.lower()
-    if isinstance(v, (bytes, bytearray)):
-        return bytes(v)
-    return v
-
-
-def _domain_fields(domain: dict[str, Any]) -> list[dict[str, str]]:
-    order = [
-        ("name", "string"),
-        ("version", "string"),
-        ("chainId", "uint256"),
-        ("verifyingContract", "address"),
-    ]
-    return [{"name": k, "type": t} for k, t in order if k in domain]
+        return self.client.sign_typed_data(signer, domain, types, message)
 
 
 # ------------------------------------------------------------------ deployment
@@ -248,9 +141,10 @@ def _domain_fields(domain: dict[str, Any]) -> list[dict[str, str]]:
 
 @dataclass
 class System:
-    """Every ZKredit contract, deployed and wired like a real deployment."""
+    """Every ZKredit contract, deployed and wired by the product deployer."""
 
     chain: Chain
+    deployment: Deployment
     admin: str
     identity: Contract
     reputation: Contract
@@ -270,39 +164,35 @@ def deploy_system(
     batched: bool = True,
     artifacts: Path = ARTIFACTS,
 ) -> System:
-    """Deploy in dependency order. ``verifier_names`` defaults to the four generated
-    verifiers; pass ``["test/MockGroth16Verifier"] * 4`` for fast logic tests.
-    ``batched`` adds the ZKCreditBatchGroth16 verifier (ignored with mocks).
+    """Deploy in dependency order with :func:`deploy_contracts`. ``verifier_names``
+    defaults to the four generated verifiers; pass ``[MOCK_VERIFIER] * 4`` for fast
+    logic tests. ``batched`` adds the batch verifier (ignored with mocks).
     ``artifacts`` selects another build (e.g. one made from development keys)."""
-
-    def deploy(name: str, *args: Any) -> Contract:
-        return chain.deploy(name, *args, directory=artifacts)
-
-    admin = chain.accounts[0]
-    identity = deploy("ERC8004IdentityRegistry")
-    reputation = deploy("ERC8004ReputationRegistry", identity.address)
-    kyc = deploy("ERC8004KYCRegistry", ADMIN_DELAY, admin)
-    credit = deploy("ERC8004CreditRegistry", ADMIN_DELAY, admin, identity.address)
-    names = verifier_names or [
-        "IncomeVerifier",
-        "CreditHistoryVerifier",
-        "CollateralVerifier",
-        "IdentityVerifier",
-    ]
-    verifiers = [deploy(n) for n in names]
-    batch = deploy("ZKCreditBatchGroth16") if batched and not verifier_names else None
-    zk = deploy(
-        "ZKCreditVerifier",
-        ADMIN_DELAY,
-        admin,
-        kyc.address,
-        credit.address,
-        [v.address for v in verifiers],
-        batch.address if batch else ZERO_ADDRESS,
+    names = tuple(verifier_names) if verifier_names else VERIFIER_SLOTS
+    config = DeployConfig(
+        verifier_artifacts=(names[0], names[1], names[2], names[3]),
+        batch_artifact=BATCH if batched and not verifier_names else None,
+        with_zkusd=True,
     )
-    chain.tx(credit.functions.setVerifier(zk.address), admin)
-    zkusd = deploy("ZkUSD", admin)
-    anchor = deploy("AuditAnchor", ADMIN_DELAY, admin)
+    deployer = chain.client.account(chain.accounts[0])
+    store = ArtifactStore(artifacts)
+    report = deploy_contracts(chain.client, config, deployer, store=store)
+    d = report.deployment
+
+    def at(key: str) -> Contract:
+        return chain.client.contract(d.contracts[key].artifact, d.address(key))
+
     return System(
-        chain, admin, identity, reputation, kyc, credit, verifiers, batch, zk, zkusd, anchor
+        chain=chain,
+        deployment=d,
+        admin=deployer.address,
+        identity=at(IDENTITY),
+        reputation=at(REPUTATION),
+        kyc=at(KYC),
+        credit=at(CREDIT),
+        verifiers=[at(slot) for slot in VERIFIER_SLOTS],
+        batch=at(BATCH) if BATCH in d.contracts else None,
+        zk=at(ZKCREDIT),
+        zkusd=at(ZKUSD),
+        anchor=at(ANCHOR),
     )

@@ -1,12 +1,18 @@
-"""Wiring a deployed system for one lender policy: roles, root, deny-set, issuers."""
+"""Configuring a deployed system for one lender policy, with the product's configure step."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
 
+from zkredit.chain.config import DeployConfig
+from zkredit.chain.configure import configure as configure_deployment
+from zkredit.chain.policy import OnChainPolicy, PolicyTerms
+from zkredit.domain.money import currency
+from zkredit.domain.policy import CreditPolicy
+
 from . import zkapp
-from .chain import DAY, Chain, System, role
+from .chain import DAY, Chain, System
 
 
 @dataclass
@@ -20,6 +26,31 @@ class Lender:
     root: int
 
 
+def on_chain_policy(
+    t: zkapp.Thresholds,
+    *,
+    min_kyc_level: int = 1,
+    max_root_age: int = 30 * DAY,
+    validity: int = 30 * DAY,
+    multipliers: tuple[int, int, int, int] = (8, 6, 4, 2),
+) -> OnChainPolicy:
+    """The product policy for the test thresholds ``t``."""
+    policy = CreditPolicy(
+        currency_code=currency(t.currency).code,
+        min_monthly_income_minor=t.min_monthly_income,
+        min_employment_months=t.min_employment_months,
+        min_score=t.min_score,
+        max_late=t.max_late,
+        max_debt_ratio_bps=t.max_debt_ratio_bps,
+        min_history_months=t.min_history_months,
+        min_collateral_ratio_bps=t.min_collateral_ratio_bps,
+        max_valuation_age_days=t.max_valuation_age_days,
+        min_age_years=t.min_age_years,
+        denied_jurisdictions=tuple(t.deny_codes),
+    )
+    return OnChainPolicy(policy, PolicyTerms(min_kyc_level, max_root_age, validity, multipliers))
+
+
 def configure(
     chain: Chain,
     system: System,
@@ -30,27 +61,18 @@ def configure(
 ) -> Lender:
     """Grant the admin every operational role, publish ``root``, set the deny-set,
     trust the borrower's issuers and register the policy (idempotent)."""
-    admin = system.admin
-    kyc, zk = system.kyc.functions, system.zk.functions
-    for name in ("KYC_PROVIDER_ROLE", "ISSUER_ADMIN_ROLE", "POLICY_ADMIN_ROLE"):
-        if not kyc.hasRole(role(name), admin).call():
-            chain.tx(kyc.grantRole(role(name), admin), admin)
-    for name in ("POLICY_ADMIN_ROLE", "PAUSER_ROLE"):
-        if not zk.hasRole(role(name), admin).call():
-            chain.tx(zk.grantRole(role(name), admin), admin)
-    if kyc.rootTimestamp(root).call() == 0:
-        chain.tx(kyc.publishRoot(root), admin)
-    if kyc.denyListHash().call() != thresholds.deny_list_hash:
-        chain.tx(kyc.setDenyList(list(thresholds.deny_codes), thresholds.deny_list_hash), admin)
-    for cred_type, name in enumerate(zkapp.CIRCUITS, start=1):
-        ax, ay = borrower.issuers[name].pub
-        if not kyc.isTrustedIssuer(cred_type, ax, ay).call():
-            chain.tx(kyc.addIssuer(cred_type, ax, ay), admin)
-    policy = zkapp.policy_tuple(thresholds, **policy_options)
-    policy_hash = zkapp.keccak_abi(zkapp.POLICY_TYPE, policy)
-    if not zk.isPolicyActive(policy_hash).call():
-        chain.tx(zk.registerPolicy(policy), admin)
-    return Lender(system, thresholds, policy, policy_hash, root)
+    policy = on_chain_policy(thresholds, **policy_options)
+    config = DeployConfig(
+        policy=policy,
+        issuers={
+            cred_type: [borrower.issuers[name].pub]
+            for cred_type, name in enumerate(zkapp.CIRCUITS, start=1)
+        },
+        kyc_roots=(root,),
+    )
+    deployer = chain.client.account(system.admin)
+    configure_deployment(chain.client, system.deployment, config, deployer)
+    return Lender(system, thresholds, policy.struct(), policy.hash, root)
 
 
 def noon_of_next_day(chain: Chain) -> int:

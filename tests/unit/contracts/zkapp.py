@@ -1,8 +1,10 @@
 """Real Groth16 applications for the contract tests.
 
 A self-contained, test-only re-implementation of what the worker agent does
-(issuer signatures, identity commitment, KYC Merkle path, witness inputs), so
-the contract tests do not depend on ``zkredit.zk`` while it is being written.
+(issuer signatures, identity commitment, KYC Merkle path, witness inputs). It
+was written before ``zkredit.zk`` existed and is kept as an independent oracle:
+the product's own proofs go through ``tests/unit/chain``. The ABI layouts of the
+policy and the application are the product's (``zkredit.chain``).
 Poseidon comes from ``light_poseidon_python`` (checked against circomlibjs);
 EdDSA-Poseidon on BabyJubJub is the textbook scheme circomlib verifies:
 S·B8 = R8 + 8·H(R8, A, m)·A.
@@ -24,6 +26,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from zkredit.chain.application import APPLICATION_ABI_TYPE
+from zkredit.chain.policy import POLICY_ABI_TYPE
 
 ROOT = Path(__file__).resolve().parents[3]
 CIRCUITS = ("income", "credit_history", "collateral", "identity")
@@ -338,16 +343,10 @@ def split_proof(blob: bytes) -> Proof:
 
 
 # ------------------------------------------------------------ ABI encodings
+# The struct layouts and the policy encoding are the product's (zkredit.chain).
 
-POLICY_TYPE = (
-    "(uint16,uint64,uint16,uint16,uint32,uint32,uint32,uint16,uint16,uint8,uint8,uint64,uint64,"
-    "uint8[4])"
-)
-_PROOF = "(uint256[2],uint256[2][2],uint256[2])"
-APP_TYPE = (
-    f"(bytes32,uint256,{_PROOF},uint256[9],{_PROOF},uint256[10],{_PROOF},uint256[10],"
-    f"{_PROOF},uint256[10])"
-)
+POLICY_TYPE = POLICY_ABI_TYPE
+APP_TYPE = APPLICATION_ABI_TYPE
 DAY = 86400
 
 
@@ -359,28 +358,21 @@ def policy_tuple(
     validity: int = 30 * DAY,
     multipliers: tuple[int, int, int, int] = (8, 6, 4, 2),
 ) -> tuple[Any, ...]:
-    """The on-chain Policy struct for thresholds ``t``."""
-    return (
-        t.currency,
-        t.min_monthly_income,
-        t.min_employment_months,
-        t.min_score,
-        t.max_late,
-        t.max_debt_ratio_bps,
-        t.min_history_months,
-        t.min_collateral_ratio_bps,
-        t.max_valuation_age_days,
-        t.min_age_years,
-        min_kyc_level,
-        max_root_age,
-        validity,
-        list(multipliers),
-    )
+    """The on-chain Policy struct for thresholds ``t`` (built by the product)."""
+    from .scenario import on_chain_policy
+
+    return on_chain_policy(
+        t,
+        min_kyc_level=min_kyc_level,
+        max_root_age=max_root_age,
+        validity=validity,
+        multipliers=multipliers,
+    ).struct()
 
 
 def keccak_abi(type_str: str, value: Any) -> bytes:
-    from eth_abi import encode
-    from eth_utils import keccak
+    from eth_abi.abi import encode
+    from eth_utils.crypto import keccak
 
     return bytes(keccak(encode([type_str], [value])))
 
