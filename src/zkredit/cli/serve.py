@@ -26,6 +26,8 @@ def serve(
     redis_url: str | None = typer.Option(None, "--redis-url", envvar="REDIS_URL"),
     rail_latency_ms: int = typer.Option(0, "--rail-latency-ms",
                                         help="Sandbox payout rail latency (testing)."),
+    port_base: int = typer.Option(3000, "--port-base",
+                                  help="Gateway port; agents take the next four."),
 ) -> None:
     """Run the agents on the seed's ports (3000 gateway, 3001-3004 agents).
 
@@ -43,7 +45,8 @@ def serve(
             "real chain", hint="Start one with `zkredit chain up`, or run `zkredit serve all`.")
     only = frozenset(SEED_PORTS) if what == "all" else frozenset({what})
     system = LiveSystem(data_dir, rpc_url=rpc_url, database_url=database_url,
-                        redis_url=redis_url, ports=dict(SEED_PORTS), only=only,
+                        redis_url=redis_url,
+                        ports={n: p - 3000 + port_base for n, p in SEED_PORTS.items()}, only=only,
                         capture_bodies=False, rail_latency_s=rail_latency_ms / 1000)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
