@@ -74,6 +74,7 @@ def run_scenarios(names: list[str], data_dir: Path | None, *, rpc_url: str | Non
                 say(f"  {step.seconds:6.2f} s  {step.name}" + (f" — {step.detail}"
                                                              if step.detail else ""))
             say(f"  => {outcome.status}")
+        client.http.close()
         anchors = system.anchor_audit_logs()
         privacy = audit({n: r.db for n, r in system.runtimes.items()},
                         {n: r.home for n, r in system.runtimes.items()}, raw_values(system))
