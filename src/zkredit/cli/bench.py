@@ -91,3 +91,35 @@ def bench_gas(
     console.print(table)
     verdict = "[green]within targets[/]" if report.within_targets else "[bold red]over target[/]"
     err_console.print(verdict)
+
+
+@app.command("e2e")
+def bench_e2e(
+    runs: int = typer.Option(3, "--runs", "-n", min=1, help="Timed scenario-2 runs per chain."),
+    requests: int = typer.Option(200, "--requests", min=10,
+                                 help="Requests per endpoint for the latency figures."),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
+    anvil: bool = typer.Option(True, "--anvil/--no-anvil", help="Measure on anvil."),
+    pyevm: bool = typer.Option(True, "--pyevm/--no-pyevm", help="Measure on py-evm."),
+) -> None:
+    """Scenario 2 wall time (application to on-chain attestation) and endpoint latency.
+
+    Starts the whole system (agents, chain, deployment) on anvil from npm and on the
+    embedded py-evm chain; reports the median of --runs scenario-2 applications on each,
+    and p50/p99 of the remittance quote and health endpoints. Target: <= 3 s on anvil.
+    """
+    from zkredit.bench.e2e import run_e2e_bench
+
+    report = run_e2e_bench(runs, requests, anvil=anvil, pyevm=pyevm)
+    if as_json:
+        typer.echo(json.dumps(report))
+        return
+    table = Table(title="zkredit bench e2e")
+    table.add_column("measure")
+    table.add_column("value", justify="right")
+    for key in ("scenario2_anvil_s", "scenario2_pyevm_s"):
+        if key in report:
+            table.add_row(key, f"{report[key]:.3f} s")
+    for name, lat in report.get("latency", {}).items():
+        table.add_row(f"{name} p50 / p99", f"{lat['p50_ms']} / {lat['p99_ms']} ms")
+    console.print(table)
