@@ -121,3 +121,22 @@ def test_audit_logs_verify_and_are_anchored(demo: tuple[dict[str, Any], Path]) -
         )
         assert r.returncode == 0, r.stderr
         assert "OK" in r.stdout
+
+
+@pytest.mark.slow
+@pytest.mark.e2e
+@pytest.mark.anvil
+def test_bench_e2e_reports_scenario2_on_anvil() -> None:
+    from zkredit.chain.node import anvil_binary
+
+    try:
+        anvil_binary()
+    except Exception as exc:  # a missing npm package
+        from tests.conftest import require
+
+        require(False, f"anvil is not installed: {exc}")
+    from zkredit.bench.e2e import run_e2e_bench
+
+    report = run_e2e_bench(runs=1, requests=20, pyevm=False)
+    assert report["scenario2_anvil_s"] > 0 and len(report["scenario2_anvil_runs_s"]) == 1
+    assert report["latency"]["quote"]["p99_ms"] >= report["latency"]["quote"]["p50_ms"] > 0
