@@ -193,3 +193,44 @@ class ChainRootPublisher:
 
     def publish_root(self, root: int) -> str:
         return self.system.kyc.publish_root(root, sender=self.account)
+
+
+@dataclass
+class ZkUsdSettlement:
+    """Settles a paid-out transfer in zkUSD: the provider pays its payout partner.
+
+    The USD equivalent of the received amount (snapshot mid rate, half-up once) moves
+    from the remittance agent's wallet to the receiver agent's wallet, and the receipt
+    carries the transaction hash. Development and demo only: zkUSD is a test token.
+    """
+
+    system: System
+    account: LocalAccount
+    partner: str
+    chain_id: int | None = None
+    _done: dict[str, str] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def __post_init__(self) -> None:
+        self.chain_id = int(self.system.client.chain_id)
+
+    def settle(self, transfer: Any) -> str | None:
+        from zkredit.domain.fx import SnapshotRateProvider, convert
+        from zkredit.domain.money import currency
+
+        token = self.system.zkusd
+        if token is None:
+            return None
+        with self._lock:  # idempotent by transfer id within this process
+            if transfer.transfer_id in self._done:
+                return self._done[transfer.transfer_id]
+            received = transfer.received
+            usd = currency("USD")
+            if received.currency != usd:
+                rate = SnapshotRateProvider.packaged().mid_rate(
+                    received.currency, usd, dt.datetime.now(dt.UTC))
+                received = convert(received, rate)
+            receipt = token.transfer(self.partner, received.minor, sender=self.account)
+            tx = receipt["transactionHash"].to_0x_hex()
+            self._done[transfer.transfer_id] = tx
+            return str(tx)

@@ -182,8 +182,18 @@ class LiveSystem:
             apps["credit"] = credit_app(rt["credit"], credit, self._card("credit", directory),
                                         capture=self.capture_bodies)
         if "remittance" in only:
+            settlement = None
+            if system.zkusd is not None:
+                from zkredit.agents.onchain import ZkUsdSettlement
+
+                account = rt["remittance"].account
+                if system.zkusd.balance_of(account.address) < 10**9:
+                    system.zkusd.mint(account.address, 10**12)  # demo float, test token
+                partner = read_dev_keys(self.data_dir / "chain",
+                                        system.client.chain_id)["receiver"].address
+                settlement = ZkUsdSettlement(system, account, partner)
             remit = remittance.build_services(
-                rt["remittance"], trust=trust, verifier=verifier,
+                rt["remittance"], trust=trust, verifier=verifier, settlement=settlement,
                 public_url=f"http://127.0.0.1:{self.ports['remittance']}")
             self.services["remittance"] = remit
             apps["remittance"] = remittance.create_app(rt["remittance"], remit,
