@@ -21,12 +21,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from eth_account import Account
-from eth_account.messages import encode_typed_data
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from zkredit.agents.common.envelope import Envelope
+from zkredit.agents.common.loan_offer import offer_signer
 from zkredit.agents.common.runtime import PartyRuntime
 from zkredit.agents.credit.chainview import LenderChain
 from zkredit.agents.credit.models import ApplicationRow, LoanRow, NullifierRow
@@ -70,36 +69,6 @@ def policy_to_wire(policy: CreditPolicy) -> dict[str, Any]:
         "max_valuation_age_days": policy.max_valuation_age_days,
         "min_age_years": policy.min_age_years,
         "denied_jurisdictions": list(policy.denied_jurisdictions),
-    }
-
-
-def offer_typed_data(offer: dict[str, Any], chain_id: int) -> dict[str, Any]:
-    return {
-        "types": {
-            "EIP712Domain": [
-                {"name": "name", "type": "string"},
-                {"name": "version", "type": "string"},
-                {"name": "chainId", "type": "uint256"},
-            ],
-            "LoanOfferAcceptance": [
-                {"name": "offerId", "type": "string"},
-                {"name": "principalMinor", "type": "uint256"},
-                {"name": "currency", "type": "string"},
-                {"name": "aprBps", "type": "uint256"},
-                {"name": "months", "type": "uint256"},
-                {"name": "monthlyPaymentMinor", "type": "uint256"},
-            ],
-        },
-        "primaryType": "LoanOfferAcceptance",
-        "domain": {"name": "ZKredit Loans", "version": "1", "chainId": chain_id},
-        "message": {
-            "offerId": str(offer["offer_id"]),
-            "principalMinor": int(offer["principal_minor"]),
-            "currency": str(offer["currency"]),
-            "aprBps": int(offer["apr_bps"]),
-            "months": int(offer["months"]),
-            "monthlyPaymentMinor": int(offer["monthly_payment_minor"]),
-        },
     }
 
 
@@ -356,10 +325,7 @@ class CreditService:
             offer = decision["offer"]
             if dt.datetime.fromisoformat(offer["expires_at"]) < self.clock():
                 raise InputError("the offer has expired; apply again")
-            typed = offer_typed_data(offer, self.runtime.chain_id)
-            signer = Account.recover_message(encode_typed_data(full_message=typed),
-                                             signature=bytes.fromhex(
-                                                 str(p["signature"]).removeprefix("0x")))
+            signer = offer_signer(offer, self.runtime.chain_id, str(p["signature"]))
             if signer.lower() != app.wallet.lower():
                 raise SignatureError("the acceptance is not signed by the applicant's wallet")
             loan = LoanRow(

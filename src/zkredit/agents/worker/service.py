@@ -20,9 +20,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from eth_account.messages import encode_typed_data
 from eth_account.signers.local import LocalAccount
 
+from zkredit.agents.common.loan_offer import sign_offer
 from zkredit.agents.common.runtime import PartyRuntime
 from zkredit.agents.worker.models import LoanApplicationRow, RemittanceRow
 from zkredit.agents.worker.vaultstore import Identity, Vault
@@ -69,39 +69,6 @@ def policy_from_wire(data: dict[str, Any]) -> CreditPolicy:
         min_age_years=int(data["min_age_years"]),
         denied_jurisdictions=tuple(int(x) for x in data["denied_jurisdictions"]),
     )
-
-
-def sign_offer(account: LocalAccount, offer: dict[str, Any], chain_id: int) -> str:
-    """EIP-712 acceptance of a loan offer by the borrower's wallet."""
-    typed = {
-        "types": {
-            "EIP712Domain": [
-                {"name": "name", "type": "string"},
-                {"name": "version", "type": "string"},
-                {"name": "chainId", "type": "uint256"},
-            ],
-            "LoanOfferAcceptance": [
-                {"name": "offerId", "type": "string"},
-                {"name": "principalMinor", "type": "uint256"},
-                {"name": "currency", "type": "string"},
-                {"name": "aprBps", "type": "uint256"},
-                {"name": "months", "type": "uint256"},
-                {"name": "monthlyPaymentMinor", "type": "uint256"},
-            ],
-        },
-        "primaryType": "LoanOfferAcceptance",
-        "domain": {"name": "ZKredit Loans", "version": "1", "chainId": chain_id},
-        "message": {
-            "offerId": str(offer["offer_id"]),
-            "principalMinor": int(offer["principal_minor"]),
-            "currency": str(offer["currency"]),
-            "aprBps": int(offer["apr_bps"]),
-            "months": int(offer["months"]),
-            "monthlyPaymentMinor": int(offer["monthly_payment_minor"]),
-        },
-    }
-    sig = account.sign_message(encode_typed_data(full_message=typed))
-    return "0x" + sig.signature.hex().removeprefix("0x")
 
 
 @dataclass
