@@ -42,6 +42,8 @@ class DemoSystem(Protocol):
 
     def replay_offchain(self, worker_app: dict[str, Any]) -> dict[str, Any]: ...
 
+    def repay_installment(self, loan_id: str) -> dict[str, Any]: ...
+
 
 @dataclass
 class Step:
@@ -301,6 +303,12 @@ def _loan(
             lambda r: f"loan {r['status']}",
         )
         out.data["loan"] = active.get("loan")
+        loan_id = (active.get("loan") or {}).get("loan_id")
+        if loan_id:
+            paid = out.step("first installment repaid; lender posts repayment feedback on chain",
+                            lambda: system.repay_installment(str(loan_id)),
+                            lambda r: f"installment {r['installment']}, {r['feedback_tx']}")
+            out.data["repayment"] = paid
     return result
 
 

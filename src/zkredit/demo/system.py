@@ -9,6 +9,7 @@ real service.
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -32,6 +33,7 @@ from zkredit.chain.deployer import deploy
 from zkredit.chain.deployment import System
 from zkredit.chain.wallets import read_dev_keys
 from zkredit.issuers.registry import IssuerRegistry
+from zkredit.jobs.api import JobId
 from zkredit.settings import Settings, load_settings
 from zkredit.zk.manifest import CircuitCatalog
 from zkredit.zk.pool import PooledProver, ProverPool
@@ -75,6 +77,8 @@ class LiveSystem:
     """PostgreSQL schemas and Redis namespaces get this prefix (tests run side by side)."""
     rail_latency_s: float = 0.0
     rail_fail_accounts: str | None = None
+    anchor_every_n: int = 50
+    anchor_every_s: int = 60
     settings: Settings = field(init=False)
     ports: dict[str, int] = field(default_factory=dict)
     runtimes: dict[str, PartyRuntime] = field(default_factory=dict)
@@ -122,9 +126,49 @@ class LiveSystem:
             )
         (self.data_dir / "gateway" / "logs").mkdir(parents=True, exist_ok=True)
         self._build_apps(directory, deployer)
+        self._register_anchoring()
         for runtime in self.runtimes.values():
             runtime.jobs.start()
+        self._anchor_stop = threading.Event()
+        self._anchor_thread = threading.Thread(target=self._anchor_loop, daemon=True,
+                                               name="audit-anchoring")
+        self._anchor_thread.start()
         return self
+
+    # -- audit anchoring: a job per party, scheduled every N entries or T seconds ---------
+
+    def _register_anchoring(self) -> None:
+        from zkredit.chain.contracts.base import role
+
+        assert self.system is not None and self.client is not None
+        system, chain_id = self.system, self.client.chain_id
+        for runtime in self.runtimes.values():
+            if system.anchor is not None:
+                system.anchor.ensure_role(role("ANCHOR_ROLE"), runtime.account.address)
+
+            def anchor_job(payload: dict[str, Any], rt: PartyRuntime = runtime
+                           ) -> dict[str, Any]:
+                record = rt.audit.anchor_head(ChainAnchorer(system, rt.account), chain_id)
+                return {"tx_hash": record.tx_hash if record else None}
+
+            runtime.jobs.register("audit.anchor", anchor_job, max_attempts=8)
+
+    def _anchor_loop(self) -> None:
+        while not self._anchor_stop.wait(1.0):
+            self.schedule_anchors()
+
+    def schedule_anchors(self, *, force: bool = False) -> dict[str, JobId]:
+        """Enqueue an anchoring job for each party whose log is due (idempotent per head)."""
+        now = dt.datetime.now(dt.UTC)
+        jobs: dict[str, JobId] = {}
+        for name, runtime in self.runtimes.items():
+            audit = runtime.audit
+            if force or audit.pending_anchor(self.anchor_every_n, self.anchor_every_s, now):
+                head = audit.head()
+                if head is not None:
+                    jobs[name] = runtime.jobs.enqueue("audit.anchor", {"seq": head.seq},
+                                                      dedup_key=f"anchor:{head.seq}")
+        return jobs
 
     def _card(self, name: str, directory: RegistryDirectory) -> AgentCard:
         return AgentCard(
@@ -215,6 +259,8 @@ class LiveSystem:
             self.servers[name] = ThreadedServer(app, self.ports[name]).start()
 
     def stop(self) -> None:
+        if getattr(self, "_anchor_stop", None) is not None:
+            self._anchor_stop.set()
         for server in self.servers.values():
             server.stop()
         for runtime in self.runtimes.values():
@@ -250,21 +296,24 @@ class LiveSystem:
         return dt.datetime.fromtimestamp(self.client.now(), dt.UTC).date()
 
     def anchor_audit_logs(self) -> dict[str, str]:
-        """Anchor every agent's audit head on chain (the periodic anchoring job's work)."""
-        assert self.system is not None and self.client is not None
-        from zkredit.chain.contracts.base import role
-
+        """Anchor every agent's current audit head now, through the anchoring jobs."""
         out = {}
-        anchor = self.system.anchor
-        for name, runtime in self.runtimes.items():
-            if anchor is not None:
-                anchor.ensure_role(role("ANCHOR_ROLE"), runtime.account.address)
-            record = runtime.audit.anchor_head(
-                ChainAnchorer(self.system, runtime.account), self.client.chain_id
-            )
-            if record is not None:
-                out[name] = record.tx_hash
+        for name, job in self.schedule_anchors(force=True).items():
+            status = self.runtimes[name].jobs.wait(job, timeout=60)
+            tx = (status.result or {}).get("tx_hash")
+            if tx:
+                out[name] = str(tx)
         return out
+
+    def repay_installment(self, loan_id: str) -> dict[str, Any]:
+        """The borrower pays an installment; the lender records it (its HTTP API)."""
+        import httpx
+
+        url = f"http://127.0.0.1:{self.ports['credit']}/loans/{loan_id}/repayments"
+        r = httpx.post(url, timeout=60)
+        r.raise_for_status()
+        data: dict[str, Any] = r.json()
+        return data
 
     def _scenario2_material(self, worker_app_id: str) -> tuple[Any, dict[str, Any], Any]:
         from zkredit.agents.worker.models import LoanApplicationRow
