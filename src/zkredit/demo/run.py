@@ -110,6 +110,14 @@ def run_scenarios(names: list[str], data_dir: Path | None, *, rpc_url: str | Non
     return report
 
 
+def _money(value: Any) -> str:
+    from zkredit.domain.money import Money, currency
+
+    if isinstance(value, dict) and "amount_minor" in value:
+        return str(Money(int(value["amount_minor"]), currency(str(value["currency"]))))
+    return str(value)
+
+
 def print_report(report: dict[str, Any], console: Console) -> None:
     table = Table(title="ZKredit demo")
     for col in ("scenario", "status", "outcome"):
@@ -117,14 +125,21 @@ def print_report(report: dict[str, Any], console: Console) -> None:
     for s in report["scenarios"]:
         if s["name"] == "scenario1":
             q = s.get("quote") or {}
-            outcome = (f"transfer {s.get('state')}; total cost {s.get('total_cost_bps')} bp "
-                       f"of principal; sent {q.get('sent')}, received {q.get('received')}")
+            fee = (q.get("fee") or {}).get("total")
+            outcome = (f"transfer {s.get('state')}; sent {_money(q.get('sent'))}, fee "
+                       f"{_money(fee)}, rate {q.get('customer_rate')} (mid {q.get('mid_rate')}, "
+                       f"markup {q.get('markup_bps')} bp), received {_money(q.get('received'))}; "
+                       f"total cost {s.get('total_cost_bps')} bp of principal")
         elif s["name"] == "scenario2":
             offer = s.get("offer") or {}
+            cur = offer.get("currency", "NGN")
+            monthly = _money({"amount_minor": offer.get("monthly_payment_minor", 0),
+                              "currency": cur})
+            interest = _money({"amount_minor": offer.get("total_interest_minor", 0),
+                               "currency": cur})
             outcome = (f"{s.get('decision')} at tier {s.get('tier')}; APR "
-                       f"{offer.get('apr_bps')} bp, {offer.get('months')} x "
-                       f"{offer.get('monthly_payment_minor')} minor; attestation "
-                       f"{s.get('attestation_tx')}")
+                       f"{offer.get('apr_bps')} bp, {offer.get('months')} x {monthly} "
+                       f"(interest {interest}); attestation {s.get('attestation_tx')}")
         elif s["name"] == "scenario3":
             outcome = f"{s.get('decision')}: " + "; ".join(
                 r["message"] for r in s.get("reasons") or [])
