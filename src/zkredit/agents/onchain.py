@@ -119,6 +119,21 @@ class ChainLender(ChainTrust):
         data["request_hash"] = "0x" + attestation.request_hash.hex()
         return data
 
+    def find_attestation(self, proofs: dict[str, Proof], policy: CreditPolicy
+                         ) -> dict[str, Any] | None:
+        """The attestation of exactly these proofs, if one was already mined (crash recovery)."""
+        app = Application(OnChainPolicy(policy).hash, proofs, self.agent_id)
+        event = self.system.zk.contract.events.ApplicationVerified
+        logs = event.get_logs(from_block=0, argument_filters={"requestHash": app.request_hash})
+        if not logs:
+            return None
+        log = logs[-1]
+        args = log["args"]
+        tx = log["transactionHash"].to_0x_hex()
+        return {"tx_hash": tx, "txHash": tx, "request_hash": "0x" + app.request_hash.hex(),
+                "nullifier": str(args["nullifier"]), "tier": int(args["tier"]),
+                "limit": str(args["limit"]), "recovered": True}
+
     def submission_request(self, proofs: dict[str, Proof], policy: CreditPolicy
                            ) -> dict[str, Any]:
         app = Application(OnChainPolicy(policy).hash, proofs, self.agent_id)

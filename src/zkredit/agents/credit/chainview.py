@@ -48,6 +48,12 @@ class LenderChain(Protocol):
         """Submit verifyAndAttest(For); return {tx_hash, request_hash, tier, limit, ...}."""
         ...
 
+    def find_attestation(
+        self, proofs: dict[str, Proof], policy: CreditPolicy
+    ) -> dict[str, Any] | None:
+        """An already-mined attestation of these proofs (for resuming after a crash)."""
+        ...
+
     def submission_request(
         self, proofs: dict[str, Proof], policy: CreditPolicy
     ) -> dict[str, Any]:

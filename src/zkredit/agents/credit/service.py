@@ -15,6 +15,8 @@ the worker's raw values.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
 import secrets
 import uuid
 from collections.abc import Callable
@@ -215,7 +217,9 @@ class CreditService:
         if len(nullifiers) > 1:
             notes.append("the proofs do not share one nullifier")
         for n in nullifiers:
-            if self._nullifier_seen(n) or self.chain.nullifier_used(n):
+            owner = self._nullifier_owner(n)
+            mine = owner == app["id"]  # recorded by an earlier, interrupted run of this one
+            if (owner is not None and not mine) or (self.chain.nullifier_used(n) and not mine):
                 unused = False
                 notes.append("the nullifier was already used (replayed proofs)")
         tier = proofs["credit_history"].public[1] if ok["credit_history"] else None
@@ -227,9 +231,11 @@ class CreditService:
         )
         return evidence, (next(iter(nullifiers)) if len(nullifiers) == 1 else None), notes
 
-    def _nullifier_seen(self, nullifier: int) -> bool:
+    def _nullifier_owner(self, nullifier: int) -> str | None:
+        """The application that consumed ``nullifier`` with this lender, if any."""
         with self.runtime.db.session() as s:
-            return s.get(NullifierRow, str(nullifier)) is not None
+            row = s.get(NullifierRow, str(nullifier))
+            return row.application_id if row is not None else None
 
     def assess(self, app: dict[str, Any], proofs: dict[str, Proof],
                submission: dict[str, Any] | None) -> dict[str, Any]:
@@ -250,17 +256,23 @@ class CreditService:
                 "notes": notes,
             }
         assert nullifier is not None
-        try:
-            with self.runtime.db.session() as s:
-                s.add(NullifierRow(nullifier=str(nullifier), application_id=app["id"]))
-        except IntegrityError:
-            raise ReplayRejected("the nullifier was already used with this lender") from None
-        job = self.runtime.jobs.enqueue("credit.attest", {
+        if self._nullifier_owner(nullifier) != app["id"]:
+            try:
+                with self.runtime.db.session() as s:
+                    s.add(NullifierRow(nullifier=str(nullifier), application_id=app["id"]))
+            except IntegrityError:
+                raise ReplayRejected("the nullifier was already used with this lender") from None
+        payload = {
             "application_id": app["id"],
             "proofs": {c: {"proof": p.snarkjs_proof(), "public": p.snarkjs_public()}
                        for c, p in proofs.items()},
             "submission": submission,
-        }, dedup_key=f"attest:{app['id']}")
+        }
+        # A retried submission carries a fresh authorisation, so it is another job; that
+        # job finds the attestation already mined instead of sending it twice.
+        digest = hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:16]
+        job = self.runtime.jobs.enqueue("credit.attest", payload,
+                                        dedup_key=f"attest:{app['id']}:{digest}")
         status = self.runtime.jobs.wait(job, timeout=180)
         if status.result is None:
             raise ZKreditError(f"on-chain attestation failed: {status.last_error}")
@@ -302,7 +314,10 @@ class CreditService:
             wallet, code = row.wallet, row.currency
         proofs = {c: Proof.from_snarkjs(d["proof"], d["public"], c)
                   for c, d in payload["proofs"].items()}
-        result = self.chain.attest(proofs, self.policy_for(code), wallet, payload["submission"])
+        policy = self.policy_for(code)
+        # A crash after the transaction was mined must not send it again (it would revert).
+        result = self.chain.find_attestation(proofs, policy) or self.chain.attest(
+            proofs, policy, wallet, payload["submission"])
         self.runtime.record("application.attested", {"application_id": payload["application_id"],
                                                      "tx_hash": result.get("tx_hash")})
         return result

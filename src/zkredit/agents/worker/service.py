@@ -283,6 +283,10 @@ class WorkerService:
         loan = self.runtime.peers.send(lender, "credit.offer.accept", {
             "offer_id": offer["offer_id"], "signature": signature, "payout": payout,
         }, correlation_id=app_id)
+        if loan.get("status") not in ("disbursed", "repaid"):
+            # Accepted but not yet paid out (the lender is resuming): ask again later.
+            raise InputError(f"loan {loan.get('loan_id')} is {loan.get('status')}; "
+                             "waiting for the disbursement")
         self.runtime.record("loan.accepted", {"application_id": app_id,
                                               "loan_id": loan.get("loan_id")})
         self._update_loan(app_id, status="active", loan=loan)
