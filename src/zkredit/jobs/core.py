@@ -11,6 +11,7 @@ import difflib
 import logging
 import threading
 import time
+from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -44,7 +45,7 @@ class Visit:
     again_at: datetime | None = None
 
 
-class StoreQueue:
+class StoreQueue(ABC):
     """The shared half of a :class:`zkredit.jobs.api.JobQueue` implementation."""
 
     #: BaseExceptions an executor raises into handler threads (see run_attempt).
@@ -207,15 +208,17 @@ class StoreQueue:
 
     # -- lifecycle and transport (subclasses) -------------------------------------
 
+    @abstractmethod
     def start(self) -> None:
-        raise NotImplementedError
+        """Start taking jobs (each transport decides how)."""
 
+    @abstractmethod
     def stop(self, timeout: float = 30.0) -> None:
-        raise NotImplementedError
+        """Stop taking jobs; running attempts get ``timeout`` seconds."""
 
-    def _declared(self, spec: JobSpec) -> None:
+    def _declared(self, spec: JobSpec) -> None:  # noqa: B027 - an optional hook
         """A kind was registered (the Redis queue declares its dramatiq actor here)."""
 
+    @abstractmethod
     def _deliver(self, record: JobRecord, at: datetime | None) -> None:
         """Make sure a worker will look at ``record`` at ``at`` (now if ``None``)."""
-        raise NotImplementedError
