@@ -28,6 +28,10 @@ def serve(
                                         help="Sandbox payout rail latency (testing)."),
     port_base: int = typer.Option(3000, "--port-base",
                                   help="Gateway port; agents take the next four."),
+    schema_prefix: str | None = typer.Option(
+        None, "--schema-prefix",
+        help="Prefix of the PostgreSQL schemas (<prefix>_<party>) and Redis namespaces, so "
+             "several systems can share one server (testing)."),
 ) -> None:
     """Run the agents on the seed's ports (3000 gateway, 3001-3004 agents).
 
@@ -47,7 +51,8 @@ def serve(
     system = LiveSystem(data_dir, rpc_url=rpc_url, database_url=database_url,
                         redis_url=redis_url,
                         ports={n: p - 3000 + port_base for n, p in SEED_PORTS.items()}, only=only,
-                        capture_bodies=False, rail_latency_s=rail_latency_ms / 1000)
+                        capture_bodies=False, rail_latency_s=rail_latency_ms / 1000,
+                        schema_prefix=schema_prefix)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     system.start()
