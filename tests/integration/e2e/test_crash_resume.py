@@ -361,16 +361,6 @@ def server(tmp_path: Path, anvil_url: str) -> Iterator[Server]:
         srv.stop()
 
 
-@pytest.fixture
-def worker(server: Server) -> Iterator[WorkerClient]:
-    """The worker's own app, talking to the worker agent (whichever run serves it)."""
-    client = WorkerClient(server.worker_url)
-    try:
-        yield client
-    finally:
-        client.http.close()
-
-
 def test_killed_mid_proof_and_mid_payout_completes_exactly_once(
     server: Server, worker: WorkerClient
 ) -> None:

@@ -216,15 +216,6 @@ def server(tmp_path: Path, anvil_url: str, prefix: str) -> Iterator[ServicesServ
         srv.stop()
 
 
-@pytest.fixture
-def worker(server: ServicesServer) -> Iterator[WorkerClient]:
-    client = WorkerClient(server.worker_url)
-    try:
-        yield client
-    finally:
-        client.http.close()
-
-
 # -- the test -------------------------------------------------------------------------------------
 
 
