@@ -16,6 +16,7 @@ from zkredit.cli import (
     credential,
     deploy,
     issuer,
+    keys,
     proofs,
     serve,
 )
@@ -58,6 +59,7 @@ app.add_typer(credential.app, name="credential")
 app.add_typer(bench.app, name="bench")
 app.add_typer(audit.app, name="audit")
 app.add_typer(issuer.app, name="issuer")
+app.add_typer(keys.app, name="keys")
 app.add_typer(chain.app, name="chain")
 app.add_typer(chain.application_app, name="application")
 app.command("ceremony")(ceremony.ceremony)

@@ -21,7 +21,8 @@ from rich.progress import (
 from zkredit import errors
 
 console = Console()
-err_console = Console(stderr=True)
+# Errors are printed unwrapped (soft_wrap): file names in them must stay greppable.
+err_console = Console(stderr=True, soft_wrap=True)
 
 
 class ExitStatus(IntEnum):
