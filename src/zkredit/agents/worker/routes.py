@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request
+import anyio
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.concurrency import run_in_threadpool
 
 from zkredit.agents.worker.schemas import (
     Accepted,
@@ -29,13 +32,33 @@ Service = Annotated[WorkerService, Depends(_service)]
 router = APIRouter(tags=["worker"])
 
 
-def _wait(get: Any, key: str, done: set[str], wait_s: float) -> dict[str, Any]:
-    deadline = time.monotonic() + wait_s
+MAX_WAIT_S = 120.0
+"""The longest a long-poll is held; a client asking for more gets the state at that point."""
+POLL_INTERVAL_S = 0.2
+
+Wait = Annotated[
+    float,
+    Query(ge=0, allow_inf_nan=False,
+          description=f"seconds to wait for a final state (at most {MAX_WAIT_S:g})"),
+]
+"""A finite, non-negative wait: ``nan`` would never compare past a deadline."""
+
+
+async def _wait(get: Callable[[str], dict[str, Any]], key: str, done: set[str],
+                wait_s: float) -> dict[str, Any]:
+    """Poll ``get(key)`` until its status is in ``done`` or ``wait_s`` (clamped) has passed.
+
+    The route is async and sleeps on the event loop, so a waiting client holds no
+    thread-pool token: only each short read borrows a thread. Held sync long-polls
+    would starve every sync route (``/health`` included) once the pool is used up.
+    """
+    deadline = time.monotonic() + min(wait_s, MAX_WAIT_S)
     while True:
-        current: dict[str, Any] = get(key)
-        if current["status"] in done or time.monotonic() >= deadline:
+        current = await run_in_threadpool(get, key)
+        remaining = deadline - time.monotonic()
+        if current["status"] in done or remaining <= 0:
             return current
-        time.sleep(0.1)
+        await anyio.sleep(min(POLL_INTERVAL_S, remaining))
 
 
 @router.post("/identities", response_model=IdentityOut, status_code=201)
@@ -69,9 +92,8 @@ def apply(identity_id: str, body: LoanIn, service: Service) -> Accepted:
 
 
 @router.get("/loans/{app_id}")
-def get_loan(app_id: str, service: Service, wait: float = 0.0) -> dict[str, Any]:
-    return _wait(service.loan, app_id, {"approved", "declined", "active", "failed"},
-                 min(wait, 120.0))
+async def get_loan(app_id: str, service: Service, wait: Wait = 0.0) -> dict[str, Any]:
+    return await _wait(service.loan, app_id, {"approved", "declined", "active", "failed"}, wait)
 
 
 @router.post("/loans/{app_id}/accept", response_model=Accepted, status_code=202)
@@ -87,6 +109,6 @@ def remit(identity_id: str, body: RemittanceIn, service: Service) -> Accepted:
 
 
 @router.get("/remittances/{rem_id}")
-def get_remittance(rem_id: str, service: Service, wait: float = 0.0) -> dict[str, Any]:
-    return _wait(service.remittance, rem_id, {"completed", "refunded", "failed", "held", "expired"},
-                 min(wait, 120.0))
+async def get_remittance(rem_id: str, service: Service, wait: Wait = 0.0) -> dict[str, Any]:
+    return await _wait(service.remittance, rem_id,
+                       {"completed", "refunded", "failed", "held", "expired"}, wait)
