@@ -16,8 +16,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_l
 
 from zkredit import __version__
 from zkredit.agents.common import problems
-
-HealthCheck = Callable[[], tuple[bool, str]]
+from zkredit.agents.common.health import HealthCheck, Readiness, health_router
 
 
 def install_body_capture(app: FastAPI, path: Path) -> None:
@@ -87,39 +86,23 @@ def create_agent_app(
     registry: CollectorRegistry | None = None,
     description: str = "",
     capture_bodies: Path | None = None,
+    check_timeout_s: float = 2.0,
 ) -> FastAPI:
     """A FastAPI app with the endpoints every agent serves, plus ``routers``.
 
     ``capture_bodies``: append every HTTP request body this agent receives to that
     JSON-lines file (the demo's privacy audit reads it back).
+
+    ``checks`` are the readiness checks of ``/health/ready``, each given
+    ``check_timeout_s``; ``app.state.readiness.drain()`` turns the app not-ready on shutdown.
     """
     app = FastAPI(title=f"ZKredit {name} agent", version=__version__, description=description)
     problems.install(app)
     if capture_bodies is not None:
         install_body_capture(app, capture_bodies)
-    started = time.time()
-    health_checks = checks or {}
     metrics_registry = registry or CollectorRegistry()
-
-    @app.get("/health", tags=["ops"])
-    def health() -> JSONResponse:
-        results = {}
-        healthy = True
-        for check_name, check in health_checks.items():
-            try:
-                ok, detail = check()
-            except Exception as exc:  # a failing check must not crash /health
-                ok, detail = False, f"{type(exc).__name__}: {exc}"
-            results[check_name] = {"status": "ok" if ok else "failing", "detail": detail}
-            healthy = healthy and ok
-        body = {
-            "status": "healthy" if healthy else "unhealthy",
-            "agent": name,
-            "version": __version__,
-            "uptime_s": round(time.time() - started, 1),
-            "checks": results,
-        }
-        return JSONResponse(body, status_code=200 if healthy else 503)
+    readiness = Readiness(checks, timeout_s=check_timeout_s)
+    app.include_router(health_router(name, readiness))
 
     @app.get("/metrics", tags=["ops"])
     def metrics() -> Response:
@@ -132,4 +115,5 @@ def create_agent_app(
     for router in routers:
         app.include_router(router)
     app.state.agent_name = name
+    app.state.readiness = readiness
     return app
