@@ -4,7 +4,8 @@ SQLite (the embedded default) gets WAL, foreign keys and a busy timeout, and
 SQLAlchemy rather than the ``sqlite3`` module emits ``BEGIN``: the driver's legacy
 mode would run a read-then-write outside any transaction. A session may ask for
 ``BEGIN IMMEDIATE`` (the write lock up front) through :data:`WRITE_LOCK_OPTION`.
-PostgreSQL always goes through psycopg 3.
+PostgreSQL always goes through psycopg 3. Neither engine renders bound parameters
+into its error messages: those are row contents, and error text reaches logs.
 """
 
 from __future__ import annotations
@@ -70,6 +71,7 @@ def sqlite_engine(path: Path) -> Engine:
     engine = create_engine(
         URL.create("sqlite+pysqlite", database=str(path)),
         connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
+        hide_parameters=True,
     )
     event.listen(engine, "connect", _sqlite_on_connect)
     event.listen(engine, "begin", _sqlite_on_begin)
@@ -99,5 +101,6 @@ def postgres_engine(url: URL, schema: str) -> Engine:
     connect_args: dict[str, Any] = {}
     if "connect_timeout" not in url.query:
         connect_args["connect_timeout"] = POSTGRES_CONNECT_TIMEOUT_S
-    engine = create_engine(url, pool_pre_ping=True, connect_args=connect_args)
+    engine = create_engine(url, pool_pre_ping=True, connect_args=connect_args,
+                           hide_parameters=True)
     return engine.execution_options(schema_translate_map={None: schema})

@@ -1,17 +1,28 @@
-"""One handler mapping the ZKredit error hierarchy to HTTP problem+json (RFC 9457)."""
+"""One handler mapping the ZKredit error hierarchy to HTTP problem+json (RFC 9457).
+
+A 4xx body carries the error's message: it is about the caller's own request and
+tells them what to change. A 500 body says only ``internal error`` and a
+correlation id: the exception text (which may hold SQL, bound parameters or row
+contents) goes to the server log under that id, never to the caller.
+"""
 
 from __future__ import annotations
 
 import logging
+import uuid
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import IntegrityError as UniqueViolation
 
 from zkredit import errors
 from zkredit.agents.common.envelope import EnvelopeError
 
 PROBLEM = "application/problem+json"
+CORRELATION_HEADER = "X-Correlation-ID"
+INTERNAL_DETAIL = "internal error"
+log = logging.getLogger("zkredit.http")
 
 # Most specific first; the first match wins.
 STATUS: list[tuple[type[Exception], int, str]] = [
@@ -49,6 +60,20 @@ def status_for(exc: Exception) -> tuple[int, str]:
     return 500, "internal"
 
 
+def internal_error(request: Request, exc: BaseException) -> JSONResponse:
+    """Log ``exc`` under a fresh correlation id; answer with that id and nothing else."""
+    correlation = uuid.uuid4().hex
+    log.error(
+        "internal error %s on %s %s", correlation, request.method, request.url.path,
+        exc_info=(type(exc), exc, exc.__traceback__),
+        extra={"fields": {"correlation_id": correlation}},
+    )
+    response = problem(500, "internal", "Internal error", INTERNAL_DETAIL,
+                       correlation_id=correlation)
+    response.headers[CORRELATION_HEADER] = correlation
+    return response
+
+
 def install(app: FastAPI) -> None:
     """Register the error handlers on ``app``."""
 
@@ -60,7 +85,17 @@ def install(app: FastAPI) -> None:
             status = conflict
             slug = {403: "forbidden", 404: "not-found", 409: "conflict",
                     422: "invalid-request"}.get(status, slug)
+        if status == 500:
+            return internal_error(request, exc)
         return problem(status, slug, type(exc).__name__, message)
+
+    async def on_unique_violation(request: Request, exc: Exception) -> JSONResponse:
+        # A unique constraint that stops a concurrent duplicate: the caller may retry
+        # and will then see the row the other request created. The SQL stays here.
+        log.info("unique constraint on %s %s: %s", request.method, request.url.path,
+                 type(getattr(exc, "orig", exc)).__name__)
+        return problem(409, "conflict", "Conflict",
+                       "a concurrent request created or changed the same record; retry")
 
     async def on_validation(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, RequestValidationError)
@@ -71,12 +106,9 @@ def install(app: FastAPI) -> None:
         )
 
     async def on_unexpected(request: Request, exc: Exception) -> JSONResponse:
-        logging.getLogger("zkredit.http").error(
-            "unhandled error on %s %s", request.method, request.url.path,
-            exc_info=(type(exc), exc, exc.__traceback__),
-        )
-        return problem(500, "internal", "Internal error", f"{type(exc).__name__}: {exc}")
+        return internal_error(request, exc)
 
     app.add_exception_handler(errors.ZKreditError, on_zkredit)
+    app.add_exception_handler(UniqueViolation, on_unique_violation)
     app.add_exception_handler(Exception, on_unexpected)
     app.add_exception_handler(RequestValidationError, on_validation)
