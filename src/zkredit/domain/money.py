@@ -6,6 +6,13 @@ from dataclasses import dataclass
 
 from zkredit.errors import InputError
 
+MAX_MINOR = 2**63 - 1
+"""The largest amount in minor units anything stores: amount columns are signed 64-bit.
+
+Every input that names an amount is bounded by it, so an oversized amount is the
+caller's error (4xx) rather than a database overflow (500).
+"""
+
 
 @dataclass(frozen=True)
 class Currency:

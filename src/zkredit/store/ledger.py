@@ -16,13 +16,10 @@ from sqlalchemy.orm import Session
 
 from zkredit.domain.errors import UnbalancedEntryError
 from zkredit.domain.ledger import Account, JournalEntry, Posting, Side
-from zkredit.domain.money import Currency, Money, currency
+from zkredit.domain.money import MAX_MINOR, Currency, Money, currency
 from zkredit.store.db import Database
 from zkredit.store.errors import LedgerConflict
 from zkredit.store.models import LedgerEntryRow, LedgerPostingRow
-
-MAX_MINOR = 2**63 - 1
-"""The largest amount a posting may carry (the column is a signed 64-bit integer)."""
 
 _Line = tuple[str, str, int, str]  # account, side, amount_minor, currency code
 

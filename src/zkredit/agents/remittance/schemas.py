@@ -7,56 +7,37 @@ display, instants are ISO 8601 UTC.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from datetime import datetime
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal
 
 from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
     StrictInt,
-    ValidationError,
     field_validator,
     model_validator,
 )
 
+from zkredit.agents.common.payloads import InvalidPayload as InvalidPayload
+from zkredit.agents.common.payloads import MinorAmount
+from zkredit.agents.common.payloads import parse_payload as parse_payload
 from zkredit.domain.fees import Route
-from zkredit.domain.money import Money, currency
+from zkredit.domain.money import MAX_MINOR, Money, currency
 from zkredit.domain.quote import Quote
-from zkredit.errors import InputError
 
 RATE_PLACES = 6
 """Decimal places of the rates shown in quotes and receipts (display only)."""
-
-
-class InvalidPayload(InputError):
-    """Raised when an envelope payload does not match its schema."""
-
-    http_status = 422
 
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-M = TypeVar("M", bound=BaseModel)
-
-
-def parse_payload(model: type[M], payload: Mapping[str, Any]) -> M:
-    """Validate an envelope payload; raise :class:`InvalidPayload` naming the first problem."""
-    try:
-        return model.model_validate(dict(payload))
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first.get("loc", ())) or "payload"
-        raise InvalidPayload(f"{where}: {first.get('msg', 'invalid')}") from None
-
-
 class MoneyJson(_Strict):
     """An amount in minor units and its currency."""
 
-    amount_minor: StrictInt
+    amount_minor: StrictInt = Field(le=MAX_MINOR)
     currency: str = Field(pattern=r"^[A-Za-z]{3}$")
 
     @classmethod
@@ -105,8 +86,8 @@ class QuoteRequest(_Strict):
     send_currency: str = Field(pattern=r"^[A-Za-z]{3}$")
     receive_currency: str = Field(pattern=r"^[A-Za-z]{3}$")
     route: Route
-    send_amount_minor: StrictInt | None = Field(default=None, gt=0)
-    receive_amount_minor: StrictInt | None = Field(default=None, gt=0)
+    send_amount_minor: MinorAmount | None = None
+    receive_amount_minor: MinorAmount | None = None
 
     @model_validator(mode="after")
     def _one_amount(self) -> QuoteRequest:

@@ -19,8 +19,6 @@ from zkredit.agents.worker.schemas import (
     RemittanceIn,
 )
 from zkredit.agents.worker.service import WorkerService
-from zkredit.zk.field import FieldElement
-from zkredit.zk.merkle import MerkleProof
 
 
 def _service(request: Request) -> WorkerService:
@@ -75,13 +73,8 @@ def import_credential(identity_id: str, body: dict[str, Any], service: Service) 
 
 @router.post("/identities/{identity_id}/kyc-membership", status_code=201)
 def store_membership(identity_id: str, body: MembershipIn, service: Service) -> dict[str, str]:
-    proof = MerkleProof(
-        leaf=FieldElement(int(body.leaf)), index=body.index,
-        path_elements=tuple(FieldElement(int(x)) for x in body.path_elements),
-        path_indices=tuple(body.path_indices), root=FieldElement(int(body.root)),
-    )
     service.vault.identity(identity_id)
-    return {"item_id": service.vault.store_membership(identity_id, proof)}
+    return {"item_id": service.vault.store_membership(identity_id, body.to_proof())}
 
 
 @router.post("/identities/{identity_id}/loans", response_model=Accepted, status_code=202)
