@@ -1,22 +1,41 @@
-"""Typed settings, read from the environment (and ``.env``) by pydantic-settings.
+"""Typed settings: ``environments/<env>.yml``, then ``.env``, then environment variables.
 
 One nested model per area. Each model reads the flat variable names the seed's
 ``.env`` uses (``CHAIN_ID``, ``DATABASE_URL``, ``ZK_ZKEY_PATH`` ...), so an
-operator's existing environment works unchanged. Nothing here is built at
+operator's existing environment works unchanged; the environment document
+(:mod:`zkredit.config`) supplies what neither sets. Nothing here is built at
 import time: call :func:`load_settings` from the composition root.
 """
 
 from __future__ import annotations
 
+import difflib
 import os
 from enum import StrEnum
 from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import AliasChoices, BaseModel, Field, ValidationError, model_validator
+from dotenv import dotenv_values
+from pydantic import (
+    AliasChoices,
+    BaseModel,
+    Field,
+    SecretStr,
+    ValidationError,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from zkredit.config.document import EnvironmentDocument, settings_values
+from zkredit.config.interpolation import chain_lookup
+from zkredit.config.loader import (
+    LoadedEnvironment,
+    display_path,
+    environments_dir,
+    load_document,
+    locate,
+)
 from zkredit.errors import ConfigurationError
 
 
@@ -56,6 +75,14 @@ def _env(*names: str) -> Any:
     return Field(validation_alias=AliasChoices(*names))
 
 
+def _keystore_dir_default(data: dict[str, Any]) -> Path:
+    return Path(data.get("data_dir", "data")) / "keystores"
+
+
+def _deployments_dir_default() -> Path:
+    return project_root() / "deployments"
+
+
 class AppSettings(BaseSettings):
     model_config = _cfg()
 
@@ -65,6 +92,15 @@ class AppSettings(BaseSettings):
         Literal["debug", "info", "warning", "error", "critical"], _env("LOG_LEVEL")
     ] = "info"
     data_dir: Annotated[Path, _env("ZKREDIT_DATA_DIR")] = Path("data")
+    # Defaults to <data_dir>/keystores, so it must come after data_dir.
+    keystore_dir: Annotated[Path, _env("ZKREDIT_KEYSTORE_DIR")] = Field(
+        default_factory=_keystore_dir_default
+    )
+    keystore_password: Annotated[SecretStr | None, _env("ZKREDIT_KEYSTORE_PASSWORD")] = None
+    keystore_password_file: Annotated[Path | None, _env("ZKREDIT_KEYSTORE_PASSWORD_FILE")] = None
+    deployments_dir: Annotated[Path, _env("ZKREDIT_DEPLOYMENTS_DIR")] = Field(
+        default_factory=_deployments_dir_default
+    )
 
     @model_validator(mode="before")
     @classmethod
@@ -74,6 +110,22 @@ class AppSettings(BaseSettings):
                 if isinstance(data.get(key), str):
                     data[key] = data[key].lower()
         return data
+
+    def read_keystore_password(self) -> str | None:
+        """``ZKREDIT_KEYSTORE_PASSWORD``, else the first line of the password file, else None."""
+        if self.keystore_password is not None:
+            return self.keystore_password.get_secret_value()
+        path = self.keystore_password_file
+        if path is None:
+            return None
+        try:
+            text = path.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise ConfigurationError(
+                f"cannot read ZKREDIT_KEYSTORE_PASSWORD_FILE {path}: {exc.strerror}",
+                hint="Mount the keystore password file, or set ZKREDIT_KEYSTORE_PASSWORD.",
+            ) from exc
+        return text.splitlines()[0] if text.strip() else None
 
 
 class ChainSettings(BaseSettings):
@@ -122,13 +174,23 @@ class ZKSettings(BaseSettings):
         return self.manifest_path or project_root() / "circuits" / "circuits.json"
 
 
+_LOCAL = "127.0.0.1"
+
+
 class AgentSettings(BaseSettings):
+    """Where each agent binds. The gateway's port is ``app.port`` (``PORT``)."""
+
     model_config = _cfg()
 
     worker_port: Annotated[int, _env("WORKER_AGENT_PORT")] = 3001
     credit_port: Annotated[int, _env("CREDIT_AGENT_PORT")] = 3002
     remittance_port: Annotated[int, _env("REMITTANCE_AGENT_PORT")] = 3003
     receiver_port: Annotated[int, _env("RECEIVER_AGENT_PORT")] = 3004
+    gateway_host: Annotated[str, _env("GATEWAY_HOST")] = _LOCAL
+    worker_host: Annotated[str, _env("WORKER_AGENT_HOST")] = _LOCAL
+    credit_host: Annotated[str, _env("CREDIT_AGENT_HOST")] = _LOCAL
+    remittance_host: Annotated[str, _env("REMITTANCE_AGENT_HOST")] = _LOCAL
+    receiver_host: Annotated[str, _env("RECEIVER_AGENT_HOST")] = _LOCAL
 
 
 class TelemetrySettings(BaseSettings):
@@ -160,10 +222,43 @@ class SecuritySettings(BaseSettings):
     encryption_key: Annotated[str, _env("ENCRYPTION_KEY")] = "dev-insecure-encryption-key"
     rate_limit_requests: Annotated[int, _env("RATE_LIMIT_REQUESTS")] = 1000
     rate_limit_window_ms: Annotated[int, _env("RATE_LIMIT_WINDOW")] = 900_000
+    tls_enabled: Annotated[bool, _env("ZKREDIT_TLS_ENABLED")] = False
+    tls_cert: Annotated[Path | None, _env("ZKREDIT_TLS_CERT")] = None
+    tls_key: Annotated[Path | None, _env("ZKREDIT_TLS_KEY")] = None
+
+
+AREAS: dict[str, type[BaseSettings]] = {
+    "app": AppSettings,
+    "chain": ChainSettings,
+    "database": DatabaseSettings,
+    "queue": QueueSettings,
+    "zk": ZKSettings,
+    "agents": AgentSettings,
+    "telemetry": TelemetrySettings,
+    "security": SecuritySettings,
+}
+
+
+class SettingSource(BaseModel):
+    """Where one effective value came from."""
+
+    kind: Literal["default", "file", "dotenv", "env", "override"]
+    name: str = ""  # the variable, or the key's path in the document
+    file: str | None = None
+
+    def __str__(self) -> str:
+        if self.kind == "default":
+            return "default"
+        if self.kind == "override":
+            return f"override ({self.name})"
+        if self.kind == "env":
+            return f"env {self.name}"
+        return f"{self.file} {self.name}"
 
 
 class Settings(BaseModel):
-    """All settings, one nested model per area."""
+    """All settings, one nested model per area, plus the environment document they
+    were read with (``None`` when there is no ``environments/<env>.yml``)."""
 
     app: AppSettings
     chain: ChainSettings
@@ -173,15 +268,28 @@ class Settings(BaseModel):
     agents: AgentSettings
     telemetry: TelemetrySettings
     security: SecuritySettings
+    environment: EnvironmentDocument | None = None
+    environment_file: Path | None = None
+    sources: dict[str, SettingSource] = Field(default_factory=dict)
 
     @property
     def is_development(self) -> bool:
         return self.app.env is Environment.DEVELOPMENT
 
-    def check_safe(self) -> None:
-        """Refuse placeholder secrets and dev-only options outside development."""
+    @property
+    def is_production(self) -> bool:
+        """Production or staging: the environments that hold real money and identities."""
+        return self.app.env in (Environment.PRODUCTION, Environment.STAGING)
+
+    def source_of(self, key: str) -> SettingSource:
+        """Where ``area.field`` came from (``default`` when unknown)."""
+        return self.sources.get(key, SettingSource(kind="default"))
+
+    def safety_problems(self) -> list[str]:
+        """Every settings-level reason this environment must not run (empty in development)."""
         if self.is_development:
-            return
+            return []
+        env = self.app.env.value
         problems = []
         if self.security.jwt_secret.lower() in PLACEHOLDER_SECRETS:
             problems.append("JWT_SECRET is a placeholder: set JWT_SECRET to a random secret")
@@ -189,40 +297,276 @@ class Settings(BaseModel):
             problems.append(
                 "ENCRYPTION_KEY is a placeholder: set ENCRYPTION_KEY to 32 random bytes (hex)"
             )
-        if int(self.chain.private_key, 16) == 0:
-            problems.append("PRIVATE_KEY is the zero key: set PRIVATE_KEY to the deployer's key")
         if self.zk.security_level != "high":
-            problems.append("ZK_SECURITY_LEVEL=development is only allowed in development")
+            problems.append(
+                f"ZK_SECURITY_LEVEL=development{self._origin('zk.security_level')} "
+                "is only allowed in development"
+            )
+        if self.security.tls_enabled:
+            for part in ("cert", "key"):
+                if getattr(self.security, f"tls_{part}") is None:
+                    problems.append(
+                        f"security.tls.{part} is not set but TLS is enabled: set "
+                        f"ZKREDIT_TLS_{part.upper()} or security.tls.{part} in "
+                        f"{self._document_name()}"
+                    )
+        if self.is_production:
+            problems.extend(self._production_problems(env))
+        return problems
+
+    def _production_problems(self, env: str) -> list[str]:
+        problems = []
+        if self.app.log_level == "debug":
+            problems.append(
+                f"LOG_LEVEL=debug{self._origin('app.log_level')} is refused in {env}: "
+                "debug logs can carry request data; set LOG_LEVEL=info"
+            )
+        if not self.security.tls_enabled:
+            problems.append(self._tls_off(env))
+        problems.extend(self._keystore_password_problems(env))
+        return problems
+
+    def _tls_off(self, env: str) -> str:
+        source = self.source_of("security.tls_enabled")
+        fix = (
+            "set security.tls.enabled: true with tls.cert and tls.key, or ZKREDIT_TLS_ENABLED=true"
+        )
+        if source.kind == "file":
+            return f"security.tls.enabled is false in {source.file}: {env} serves only TLS; {fix}"
+        if source.kind in ("env", "dotenv"):
+            where = "" if source.kind == "env" else f" (in {source.file})"
+            return f"ZKREDIT_TLS_ENABLED=false{where} is refused in {env}: {fix}"
+        return (
+            f"security.tls.enabled is not set in {self._document_name()} (TLS is off): "
+            f"{env} serves only TLS; {fix}"
+        )
+
+    def _keystore_password_problems(self, env: str) -> list[str]:
+        fix = "set ZKREDIT_KEYSTORE_PASSWORD or ZKREDIT_KEYSTORE_PASSWORD_FILE"
+        app = self.app
+        if app.keystore_password is not None:
+            if app.keystore_password.get_secret_value().lower() in PLACEHOLDER_SECRETS:
+                return [f"ZKREDIT_KEYSTORE_PASSWORD is a placeholder: {fix} to a real password"]
+            return []
+        path = app.keystore_password_file
+        if path is None:
+            return [
+                f"ZKREDIT_KEYSTORE_PASSWORD is not set: the agents cannot open their "
+                f"keystores in {env}; {fix}"
+            ]
+        origin = self._origin("app.keystore_password_file")
+        if not path.is_file():
+            return [f"ZKREDIT_KEYSTORE_PASSWORD_FILE={path}{origin} does not exist: {fix}"]
+        try:
+            password = app.read_keystore_password()
+        except ConfigurationError:
+            return [f"ZKREDIT_KEYSTORE_PASSWORD_FILE={path}{origin} cannot be read: {fix}"]
+        if not password:
+            return [f"ZKREDIT_KEYSTORE_PASSWORD_FILE={path}{origin} is empty: {fix}"]
+        if password.lower() in PLACEHOLDER_SECRETS:
+            return [f"ZKREDIT_KEYSTORE_PASSWORD_FILE={path}{origin} holds a placeholder: {fix}"]
+        return []
+
+    def deployer_problems(self) -> list[str]:
+        """Why ``PRIVATE_KEY`` cannot deploy here; agents sign with keystores, not with it."""
+        try:
+            is_zero = int(self.chain.private_key, 16) == 0
+        except ValueError:
+            return ["PRIVATE_KEY is not a hex private key: set PRIVATE_KEY to the deployer's key"]
+        if is_zero and not self.is_development:
+            return ["PRIVATE_KEY is the zero key: set PRIVATE_KEY to the deployer's key"]
+        return []
+
+    def check_safe(self) -> None:
+        """Raise :class:`ConfigurationError` listing every :meth:`safety_problems`."""
+        problems = self.safety_problems()
         if problems:
             raise ConfigurationError(
                 f"unsafe settings for environment {self.app.env.value!r}: " + "; ".join(problems),
                 hint="Set the variables named above, or run with ZKREDIT_ENV=development.",
             )
 
+    def _origin(self, key: str) -> str:
+        source = self.source_of(key)
+        if source.kind in ("file", "dotenv"):
+            return f" (from {source.file} {source.name})"
+        return ""
 
-def load_settings(*, check: bool = True, **overrides: Any) -> Settings:
-    """Read settings from the environment and ``.env``; ``overrides`` map area -> dict."""
-    areas: dict[str, type[BaseSettings]] = {
-        "app": AppSettings,
-        "chain": ChainSettings,
-        "database": DatabaseSettings,
-        "queue": QueueSettings,
-        "zk": ZKSettings,
-        "agents": AgentSettings,
-        "telemetry": TelemetrySettings,
-        "security": SecuritySettings,
-    }
-    try:
-        settings = Settings.model_validate(
-            {name: cls(**overrides.get(name, {})) for name, cls in areas.items()}
+    def _document_name(self) -> str:
+        if self.environment_file is not None:
+            return display_path(self.environment_file)
+        return f"environments/{self.app.env.value}.yml"
+
+
+# --- loading -------------------------------------------------------------------------
+
+
+def load_settings(
+    *,
+    check: bool = True,
+    env: str | Environment | None = None,
+    env_file: str | Path | None = None,
+    **overrides: Any,
+) -> Settings:
+    """Read settings: ``environments/<env>.yml``, then ``.env``, then environment variables.
+
+    ``env`` names the environment (a file in ``environments/``, or a ``.yml`` path);
+    ``None`` means ``ZKREDIT_ENV``/``NODE_ENV``, else development. ``env_file`` is the
+    dotenv file (default ``ZKREDIT_ENV_FILE``, else ``./.env``). ``overrides`` map
+    area -> {field: value} and win over everything. With ``check``, unsafe settings
+    raise :class:`ConfigurationError` (see :meth:`Settings.check_safe`).
+    """
+    unknown = sorted(set(overrides) - set(AREAS))
+    if unknown:
+        close = difflib.get_close_matches(unknown[0], list(AREAS), n=1)
+        raise TypeError(
+            f"load_settings() got an unknown settings area {unknown[0]!r}"
+            + (f"; did you mean {close[0]!r}?" if close else "")
         )
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        loc = ".".join(str(p) for p in first["loc"])
-        raise ConfigurationError(
-            f"invalid setting {loc}: {first['msg']}",
-            hint="Check the variable in your environment or .env (see .env.example).",
-        ) from exc
+    dotenv_path = _dotenv_path(env_file)
+    dotenv = _read_dotenv(dotenv_path)
+    app_overrides = dict(overrides.get("app", {}))
+    name = _selected_name(env, app_overrides, dotenv)
+    path = locate(name, environments_dir(project_root()))
+    loaded = load_document(path, chain_lookup(os.environ, dotenv)) if path else None
+    from_file = _file_values(loaded)
+    chosen_by_argument = env is not None and "env" not in app_overrides
+    if chosen_by_argument:
+        app_overrides["env"] = loaded.kind if loaded else name
+    overrides = {**overrides, "app": app_overrides}
+
+    areas: dict[str, BaseSettings] = {}
+    sources: dict[str, SettingSource] = {}
+    for area, cls in AREAS.items():
+        file_values = from_file.get(area, {})
+        area_overrides = overrides.get(area, {})
+        for field in cls.model_fields:
+            sources[f"{area}.{field}"] = _source(
+                cls, field, area_overrides, file_values, dotenv, dotenv_path, loaded
+            )
+        areas[area] = _build(area, cls, file_values, area_overrides, dotenv_path, sources)
+    if chosen_by_argument:
+        sources["app.env"] = SettingSource(kind="override", name=f"env={name}")
+    settings = Settings(
+        **areas,  # type: ignore[arg-type]
+        environment=loaded.document if loaded else None,
+        environment_file=loaded.path if loaded else None,
+        sources=sources,
+    )
     if check:
         settings.check_safe()
     return settings
+
+
+def _build(
+    area: str,
+    cls: type[BaseSettings],
+    file_values: dict[str, tuple[Any, str]],
+    overrides: dict[str, Any],
+    dotenv_path: Path,
+    sources: dict[str, SettingSource],
+) -> BaseSettings:
+    """One area: the file's values fill only what ``.env``, the environment and
+    ``overrides`` leave unset (init arguments would otherwise beat them)."""
+    try:
+        probe = cls(_env_file=dotenv_path, **overrides)
+        fill = {k: v for k, (v, _) in file_values.items() if k not in probe.model_fields_set}
+        if not fill:
+            return probe
+        return cls(_env_file=dotenv_path, **fill, **overrides)
+    except ValidationError as exc:
+        raise _invalid(area, cls, exc, sources) from exc
+
+
+def _invalid(
+    area: str, cls: type[BaseSettings], exc: ValidationError, sources: dict[str, SettingSource]
+) -> ConfigurationError:
+    first = exc.errors()[0]
+    key = str(first["loc"][0]) if first["loc"] else ""
+    field = next((f for f in cls.model_fields if key == f or key in env_names(cls, f)), key)
+    source = sources.get(f"{area}.{field}", SettingSource(kind="default"))
+    variable = env_names(cls, field)[0] if field in cls.model_fields else key
+    got = first.get("input")
+    return ConfigurationError(
+        f"invalid setting {variable} ({area}.{field}, from {source}): {first['msg']}"
+        + (f" (got {got!r})" if isinstance(got, str | int | float) else ""),
+        hint="Check the variable in your environment or .env (see .env.example), "
+        "or the key in environments/<env>.yml.",
+    )
+
+
+def _dotenv_path(env_file: str | Path | None) -> Path:
+    configured = env_file or os.environ.get("ZKREDIT_ENV_FILE")
+    if not configured:
+        return Path(_ENV_FILE)
+    path = Path(configured)
+    if not path.is_file():
+        raise ConfigurationError(
+            f"the env file {path} (ZKREDIT_ENV_FILE) does not exist",
+            hint="Point ZKREDIT_ENV_FILE at an existing file, or unset it to use ./.env.",
+        )
+    return path
+
+
+def _read_dotenv(path: Path) -> dict[str, str]:
+    if not path.is_file():
+        return {}
+    return {k: v for k, v in dotenv_values(path, encoding="utf-8").items() if v}
+
+
+def _selected_name(
+    env: str | Environment | None, app_overrides: dict[str, Any], dotenv: dict[str, str]
+) -> str:
+    if env is not None:
+        return str(env.value if isinstance(env, Environment) else env).strip()
+    if app_overrides.get("env"):
+        value = app_overrides["env"]
+        return str(value.value if isinstance(value, Environment) else value).lower()
+    for mapping in (os.environ, dotenv):
+        lowered = {k.lower(): v for k, v in mapping.items() if v}
+        for var in ("zkredit_env", "node_env"):
+            if var in lowered:
+                return lowered[var].strip().lower()
+    return Environment.DEVELOPMENT.value
+
+
+def _file_values(loaded: LoadedEnvironment | None) -> dict[str, dict[str, tuple[Any, str]]]:
+    if loaded is None:
+        return {}
+    values = settings_values(loaded.document)
+    values.setdefault("app", {}).setdefault("env", (loaded.kind, "environment"))
+    return values
+
+
+def env_names(cls: type[BaseSettings], field: str) -> list[str]:
+    """The environment variables that set ``field`` of the area ``cls``, first preferred."""
+    alias = cls.model_fields[field].validation_alias
+    if isinstance(alias, AliasChoices):
+        return [str(c) for c in alias.choices]
+    return [alias] if isinstance(alias, str) else [field]
+
+
+def _source(
+    cls: type[BaseSettings],
+    field: str,
+    overrides: dict[str, Any],
+    file_values: dict[str, tuple[Any, str]],
+    dotenv: dict[str, str],
+    dotenv_path: Path,
+    loaded: LoadedEnvironment | None,
+) -> SettingSource:
+    names = env_names(cls, field)
+    if field in overrides or any(n in overrides for n in names):
+        return SettingSource(kind="override", name="load_settings")
+    environ = {k.lower() for k, v in os.environ.items() if v}
+    for n in names:
+        if n.lower() in environ:
+            return SettingSource(kind="env", name=n)
+    in_dotenv = {k.lower() for k in dotenv}
+    for n in names:
+        if n.lower() in in_dotenv:
+            return SettingSource(kind="dotenv", name=n, file=display_path(dotenv_path))
+    if field in file_values:
+        shown = loaded.shown_path if loaded else None
+        return SettingSource(kind="file", name=file_values[field][1], file=shown)
+    return SettingSource(kind="default")

@@ -70,12 +70,19 @@ def test_placeholders_refused_outside_development(
         load_settings()
 
 
-def test_zero_private_key_refused_in_production(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_zero_private_key_is_a_deployer_problem_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Agents sign with keystores, so only `zkredit deploy` needs PRIVATE_KEY."""
     monkeypatch.setenv("NODE_ENV", "production")
     monkeypatch.setenv("JWT_SECRET", "x" * 32)
     monkeypatch.setenv("ENCRYPTION_KEY", "ab" * 32)
-    with pytest.raises(ConfigurationError, match="PRIVATE_KEY"):
-        load_settings()
+    monkeypatch.setenv("ZKREDIT_KEYSTORE_PASSWORD", "a keystore password")
+    monkeypatch.delenv("PRIVATE_KEY", raising=False)
+    monkeypatch.delenv("LOG_LEVEL", raising=False)
+    monkeypatch.delenv("ZKREDIT_TLS_ENABLED", raising=False)
+    s = load_settings()
+    assert s.deployer_problems() == [
+        "PRIVATE_KEY is the zero key: set PRIVATE_KEY to the deployer's key"
+    ]
 
 
 def test_development_accepts_placeholders(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -13,6 +13,7 @@ from zkredit.cli import (
     ceremony,
     chain,
     circuits,
+    config,
     credential,
     deploy,
     issuer,
@@ -55,6 +56,7 @@ def main(
 
 
 app.add_typer(circuits.app, name="circuits")
+app.add_typer(config.app, name="config")
 app.add_typer(credential.app, name="credential")
 app.add_typer(bench.app, name="bench")
 app.add_typer(audit.app, name="audit")
