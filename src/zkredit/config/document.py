@@ -15,7 +15,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 EnvironmentKind = Literal["development", "test", "staging", "production"]
 LogLevel = Literal["debug", "info", "warning", "error", "critical"]
@@ -29,6 +29,19 @@ class Section(BaseModel):
     """A part of the document: unknown keys are errors."""
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True, frozen=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _empty_sections(cls, data: Any) -> Any:
+        """``runtime:`` with every key commented out is an empty section, not an error."""
+        if not isinstance(data, dict):
+            return data
+        fields = cls.model_fields
+        return {
+            k: v
+            for k, v in data.items()
+            if not (v is None and k in fields and isinstance(fields[k].default, Section))
+        }
 
 
 class Blockchain(Section):
