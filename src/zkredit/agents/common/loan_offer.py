@@ -7,6 +7,9 @@ from typing import Any
 from eth_account import Account
 from eth_account.messages import encode_typed_data
 from eth_account.signers.local import LocalAccount
+from eth_keys.exceptions import BadSignature
+
+from zkredit.errors import SignatureError
 
 ACCEPTANCE_TYPES = {
     "EIP712Domain": [
@@ -48,8 +51,14 @@ def sign_offer(account: LocalAccount, offer: dict[str, Any], chain_id: int) -> s
 
 
 def offer_signer(offer: dict[str, Any], chain_id: int, signature: str) -> str:
-    """The address that signed the acceptance of ``offer``."""
-    return str(Account.recover_message(
-        encode_typed_data(full_message=offer_typed_data(offer, chain_id)),
-        signature=bytes.fromhex(signature.removeprefix("0x")),
-    ))
+    """The address that signed the acceptance of ``offer``.
+
+    Raises :class:`SignatureError` when ``signature`` is not a recoverable signature.
+    """
+    try:
+        return str(Account.recover_message(
+            encode_typed_data(full_message=offer_typed_data(offer, chain_id)),
+            signature=bytes.fromhex(signature.removeprefix("0x")),
+        ))
+    except (BadSignature, ValueError) as exc:
+        raise SignatureError(f"the acceptance signature is malformed: {exc}") from None

@@ -39,6 +39,10 @@ class UnknownMessageType(InputError):
     """Raised when an envelope's type has no handler at the recipient."""
 
 
+class MalformedMessage(InputError):
+    """Raised when a request body is not an envelope object at all (400, not 401)."""
+
+
 @dataclass
 class Inbox:
     """Verifies inbound envelopes and dispatches them by type."""
@@ -72,9 +76,9 @@ class Inbox:
             try:
                 body = await request.json()
             except ValueError:
-                raise EnvelopeError("the request body is not JSON") from None
+                raise MalformedMessage("the request body is not JSON") from None
             if not isinstance(body, dict):
-                raise EnvelopeError("the request body must be an envelope object")
+                raise MalformedMessage("the request body must be an envelope object")
             envelope = Envelope.from_dict(body)
             # Handlers are synchronous (database, chain, proving); keep the loop free.
             from starlette.concurrency import run_in_threadpool

@@ -28,9 +28,11 @@ from sqlalchemy.exc import IntegrityError
 
 from zkredit.agents.common.envelope import Envelope
 from zkredit.agents.common.loan_offer import offer_signer
+from zkredit.agents.common.payloads import InvalidPayload, parse_payload
 from zkredit.agents.common.runtime import PartyRuntime
 from zkredit.agents.credit.chainview import LenderChain
 from zkredit.agents.credit.models import ApplicationRow, LoanRow, NullifierRow
+from zkredit.agents.credit.schemas import AcceptRequest, OpenRequest, ProofJson, SubmitRequest
 from zkredit.domain.ledger import loan_disbursed, loan_repaid
 from zkredit.domain.loans import Approved, Evidence, decide
 from zkredit.domain.money import Money, currency
@@ -114,21 +116,19 @@ class CreditService:
     # -- open -----------------------------------------------------------------
 
     def _on_open(self, env: Envelope, _key: str | None) -> dict[str, Any]:
-        p = env.payload
-        policy = self.policy_for(str(p["currency"]))
-        amount, months = int(p["amount_minor"]), int(p["months"])
-        if amount <= 0 or not 0 < months <= 360:
-            raise InputError("amount_minor and months must be positive (months <= 360)")
-        with self.runtime.db.session() as s:
+        p = parse_payload(OpenRequest, env.payload)
+        policy = self.policy_for(p.currency)
+        # Get-or-create under a lock: concurrent duplicates of one open all see one row.
+        with self.runtime.db.session(lock=f"credit-open:{env.sender}:{p.worker_ref}") as s:
             row = s.scalars(select(ApplicationRow).where(
                 ApplicationRow.requester == env.sender,
-                ApplicationRow.worker_ref == str(p["worker_ref"]))).first()
+                ApplicationRow.worker_ref == p.worker_ref)).first()
             if row is None:
                 row = ApplicationRow(
-                    id=uuid.uuid4().hex, requester=env.sender, worker_ref=str(p["worker_ref"]),
-                    wallet=str(p["wallet"]), scope=str(secrets.randbits(128)),
-                    amount_minor=amount, currency=policy.currency_code, months=months,
-                    today=self.chain.today().isoformat(), status="open",
+                    id=uuid.uuid4().hex, requester=env.sender, worker_ref=p.worker_ref,
+                    wallet=p.wallet, scope=str(secrets.randbits(128)),
+                    amount_minor=p.amount_minor, currency=policy.currency_code,
+                    months=p.months, today=self.chain.today().isoformat(), status="open",
                 )
                 s.add(row)
             reply = {
@@ -143,8 +143,8 @@ class CreditService:
     # -- assess -----------------------------------------------------------------
 
     def _on_submit(self, env: Envelope, _key: str | None) -> dict[str, Any]:
-        p = env.payload
-        app_id = str(p["application_id"])
+        p = parse_payload(SubmitRequest, env.payload)
+        app_id = p.application_id
         with self.runtime.db.session() as s:
             row = s.get(ApplicationRow, app_id)
             if row is None or row.requester != env.sender:
@@ -153,14 +153,14 @@ class CreditService:
                 decided: dict[str, Any] = row.decision
                 return decided
             snapshot = {c.name: getattr(row, c.name) for c in ApplicationRow.__table__.columns}
-        proofs: dict[str, Proof] = {}
-        for circuit, data in dict(p.get("proofs") or {}).items():
-            if circuit in CIRCUITS:
-                proofs[circuit] = Proof.from_snarkjs(data["proof"], data["public"], circuit)
-        decision = self.assess(snapshot, proofs, p.get("submission"))
-        with self.runtime.db.session() as s:
+        proofs: dict[str, Proof] = {c: self._proof(c, data) for c, data in p.proofs.items()}
+        decision = self.assess(snapshot, proofs, p.submission)
+        with self.runtime.db.session(lock=f"credit-application:{app_id}") as s:
             row = s.get(ApplicationRow, app_id)
             assert row is not None
+            if row.decision is not None:  # a concurrent duplicate decided first: one offer
+                first: dict[str, Any] = row.decision
+                return first
             row.decision = decision
             row.status = decision["status"]
             row.public_signals = {c: [str(v) for v in pr.public] for c, pr in proofs.items()}
@@ -169,6 +169,15 @@ class CreditService:
                                                     "status": decision["status"],
                                                     "tier": decision.get("tier")})
         return decision
+
+    def _proof(self, circuit: str, data: ProofJson) -> Proof:
+        """``data`` as a proof of ``circuit``, with exactly the circuit's public signals."""
+        proof = Proof.from_snarkjs(data.proof, list(data.public), circuit)
+        width = len(self.catalog.get(circuit).public)
+        if len(proof.public) != width:
+            raise InvalidPayload(f"proofs.{circuit}.public: the {circuit} circuit has {width} "
+                                 f"public signals. Got {len(proof.public)}")
+        return proof
 
     def _check(self, app: dict[str, Any], proofs: dict[str, Proof],
                policy: CreditPolicy) -> tuple[Evidence, int | None, list[str]]:
@@ -325,9 +334,10 @@ class CreditService:
     # -- offers and loans ----------------------------------------------------------
 
     def _on_accept(self, env: Envelope, _key: str | None) -> dict[str, Any]:
-        p = env.payload
-        offer_id = str(p["offer_id"])
-        with self.runtime.db.session() as s:
+        p = parse_payload(AcceptRequest, env.payload)
+        offer_id = p.offer_id
+        # Serialised per offer: concurrent duplicates of one acceptance make one loan.
+        with self.runtime.db.session(lock=f"credit-offer:{offer_id}") as s:
             existing = s.scalars(select(LoanRow).where(LoanRow.offer_id == offer_id)).first()
             if existing is not None:
                 return self._loan_reply(existing)
@@ -340,7 +350,7 @@ class CreditService:
             offer = decision["offer"]
             if dt.datetime.fromisoformat(offer["expires_at"]) < self.clock():
                 raise InputError("the offer has expired; apply again")
-            signer = offer_signer(offer, self.runtime.chain_id, str(p["signature"]))
+            signer = offer_signer(offer, self.runtime.chain_id, p.signature)
             if signer.lower() != app.wallet.lower():
                 raise SignatureError("the acceptance is not signed by the applicant's wallet")
             loan = LoanRow(
@@ -348,14 +358,14 @@ class CreditService:
                 wallet=app.wallet, principal_minor=int(offer["principal_minor"]),
                 currency=offer["currency"], apr_bps=int(offer["apr_bps"]),
                 months=int(offer["months"]), schedule=decision["schedule"],
-                acceptance_signature=str(p["signature"]), status="accepted",
+                acceptance_signature=p.signature, status="accepted",
             )
             s.add(loan)
             loan_id = loan.id
             app.status = "accepted"
         self.runtime.record("loan.accepted", {"loan_id": loan_id, "offer_id": offer_id})
         job = self.runtime.jobs.enqueue("credit.disburse", {
-            "loan_id": loan_id, "payout": p.get("payout") or {}}, dedup_key=f"disburse:{loan_id}")
+            "loan_id": loan_id, "payout": p.payout or {}}, dedup_key=f"disburse:{loan_id}")
         self.runtime.jobs.wait(job, timeout=120)
         with self.runtime.db.session() as s:
             row = s.get(LoanRow, loan_id)
