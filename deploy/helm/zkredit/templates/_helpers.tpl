@@ -64,7 +64,6 @@ PORT: {{ .Values.gateway.port | toString | quote }}
 ZKREDIT_DATA_DIR: "/var/lib/zkredit/data"
 ZKREDIT_DEPLOYMENTS_DIR: "/var/lib/zkredit/deployments"
 ZKREDIT_KEYSTORE_DIR: "/run/zkredit/keystores"
-ZKREDIT_KEYSTORE_PASSWORD_FILE: "/run/secrets/zkredit/keystore-password"
 {{- range $key, $value := .Values.config.extraEnv }}
 {{ $key }}: {{ $value | toString | quote }}
 {{- end }}
