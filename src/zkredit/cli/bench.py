@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 
 import typer
 from rich.table import Table
@@ -123,3 +124,49 @@ def bench_e2e(
     for name, lat in report.get("latency", {}).items():
         table.add_row(f"{name} p50 / p99", f"{lat['p50_ms']} / {lat['p99_ms']} ms")
     console.print(table)
+
+
+@app.command("http")
+def bench_http(
+    duration: int = typer.Option(10, "--duration", "-d", min=1,
+                                 help="Seconds of load per endpoint."),
+    connections: int = typer.Option(32, "--connections", "-c", min=1,
+                                    help="Concurrent keep-alive connections."),
+    url: str | None = typer.Option(
+        None, "--url",
+        help="Gateway base URL of a running system; its agents are found through "
+             "/api/health. Default: start a system in this process."),
+    tool: str = typer.Option("auto", "--tool",
+                             help="Load generator: auto (wrk when on PATH), wrk or builtin."),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
+) -> None:
+    """Req/s, p50, p99 and errors of the gateway's /api/health, an agent's /health and
+    the remittance agent's POST /quotes, under a closed loop of --connections.
+
+    Each req/s is also given as a ratio to the same server's /health/live (no work),
+    loaded just before it in the same run: the figure to compare across machines.
+    Errors are answers >= 400, connection errors and timeouts.
+    """
+    from zkredit.bench.http import run_http_bench
+
+    def say(message: str) -> None:
+        err_console.print(f"[dim]{time.strftime('%H:%M:%S')}[/] {message}", highlight=False)
+
+    report = run_http_bench(url, duration_s=duration, connections=connections, tool=tool,
+                            say=None if as_json else say)
+    if as_json:
+        typer.echo(json.dumps(report))
+        return
+    table = Table(title=f"zkredit bench http ({report['tool']}, {connections} connections, "
+                        f"{duration} s each, {report['system']})")
+    for col in ("endpoint", "req/s", "ratio", "p50", "p99", "errors"):
+        table.add_column(col, justify="left" if col == "endpoint" else "right")
+    for t in report["targets"].values():
+        ratio = ("ref" if t["reference"] is None else "-" if t["rps_ratio"] is None
+                 else f"{t['rps_ratio']:.2f}")
+        table.add_row(t["label"], f"{t['rps']:,.0f}", ratio, f"{t['p50_ms']:.1f} ms",
+                      f"{t['p99_ms']:.1f} ms",
+                      f"[red]{t['errors']:,}[/]" if t["errors"] else "0")
+    console.print(table)
+    err_console.print("[dim]ratio = req/s / req/s of the same server's /health/live (ref), "
+                      "loaded just before; higher is better.[/]")
