@@ -46,12 +46,14 @@ RUN apt-get update \
 
 COPY --from=builder /opt/venv /opt/venv
 
-# ZKREDIT_HOME holds circuits/ and contracts/ exactly as in the repository. The circuit
+# ZKREDIT_HOME holds circuits/, contracts/ and environments/ as in the repository. The circuit
 # sources are copied too: start-up re-hashes them against circuits/keys/MANIFEST.json.
 COPY circuits/circuits.json /opt/zkredit/circuits/circuits.json
 COPY circuits/src /opt/zkredit/circuits/src
 COPY circuits/keys /opt/zkredit/circuits/keys
 COPY contracts/artifacts /opt/zkredit/contracts/artifacts
+# The committed environments (`--env production`); mount others with ZKREDIT_ENVIRONMENTS_DIR.
+COPY environments /opt/zkredit/environments
 COPY --chmod=0755 deploy/docker/entrypoint.py /usr/local/bin/zkredit-entrypoint
 COPY --chmod=0755 deploy/docker/healthcheck.py /usr/local/bin/zkredit-healthcheck
 

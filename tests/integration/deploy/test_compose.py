@@ -157,8 +157,8 @@ def test_one_service_per_agent_built_from_the_dockerfile(prod: dict[str, Any]) -
         assert "ports" not in spec, f"{agent} is reached through nginx only"
     assert "--external-provers" in services["worker"]["command"]
     for agent in AGENTS:
-        assert "keystore_password" in services[agent]["secrets"]
-    assert "keystore_password" not in services["gateway"]["secrets"], "the gateway signs nothing"
+        assert "zkredit_keystore_password" in services[agent]["secrets"]
+    assert "zkredit_keystore_password" not in services["gateway"]["secrets"], "the gateway signs nothing"
 
 
 def test_prover_workers_scale_separately(prod: dict[str, Any]) -> None:
