@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 
@@ -17,8 +17,8 @@ BODY = request_hash("POST", "/transfers", b'{"quote":"Q1"}')
 OTHER_BODY = request_hash("POST", "/transfers", b'{"quote":"Q2"}')
 
 
-class IdempotencySuite:
-    """Every backend must pass these."""
+class IdempotencyBasicsSuite:
+    """Claims, replays, conflicts and races."""
 
     @pytest.fixture
     def keys(self, backend: StoreBackend) -> IdempotencyStore:
@@ -84,3 +84,71 @@ class IdempotencySuite:
     def test_request_hash_separates_its_parts(self) -> None:
         assert request_hash("post", "/a", b"b") == request_hash("POST", "/a", b"b")
         assert request_hash("POST", "/ab", b"") != request_hash("POST", "/a", b"b")
+
+
+class MovableClock:
+    def __init__(self) -> None:
+        self.now = utcnow()
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+class IdempotencyLeaseSuite:
+    """F27: a claim cut off by a crash expires; it does not answer 'in progress' forever."""
+
+    LEASE = timedelta(seconds=30)
+
+    @pytest.fixture
+    def clock(self) -> MovableClock:
+        return MovableClock()
+
+    @pytest.fixture
+    def leased(self, backend: StoreBackend, clock: MovableClock) -> IdempotencyStore:
+        return IdempotencyStore(backend.open("remittance"), lease=self.LEASE, clock=clock)
+
+    def test_an_abandoned_claim_is_taken_over_once_its_lease_ends(
+        self, leased: IdempotencyStore, clock: MovableClock
+    ) -> None:
+        assert leased.begin("k1", ROUTE, BODY).claim is Claim.NEW  # ...and the process dies
+        clock.now += self.LEASE - timedelta(seconds=1)
+        assert leased.begin("k1", ROUTE, BODY).claim is Claim.IN_PROGRESS
+        clock.now += timedelta(seconds=2)
+        assert leased.begin("k1", ROUTE, BODY).claim is Claim.NEW
+        # the retry holds a fresh lease of its own
+        assert leased.begin("k1", ROUTE, BODY).claim is Claim.IN_PROGRESS
+        leased.complete("k1", 200, '{"transfer":"T1"}')
+        clock.now += self.LEASE * 10
+        assert leased.begin("k1", ROUTE, BODY).claim is Claim.REPLAY
+
+    def test_an_expired_claim_is_still_no_licence_for_a_different_request(
+        self, leased: IdempotencyStore, clock: MovableClock
+    ) -> None:
+        leased.begin("k1", ROUTE, BODY)
+        clock.now += self.LEASE * 2
+        assert leased.begin("k1", ROUTE, OTHER_BODY).claim is Claim.CONFLICT
+
+    def test_concurrent_retries_of_an_expired_claim_take_it_over_once(
+        self, backend: StoreBackend, leased: IdempotencyStore, clock: MovableClock
+    ) -> None:
+        leased.begin("race", ROUTE, BODY)
+        clock.now += self.LEASE * 2
+        other = IdempotencyStore(backend.reopen(leased.db), lease=self.LEASE, clock=clock)
+        stores = [leased, other] * 4
+        claims: list[Claim] = []
+        barrier = threading.Barrier(len(stores))
+
+        def request(store: IdempotencyStore) -> None:
+            barrier.wait()
+            claims.append(store.begin("race", ROUTE, BODY).claim)
+
+        threads = [threading.Thread(target=request, args=(s,)) for s in stores]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert sorted(claims) == sorted([Claim.NEW] + [Claim.IN_PROGRESS] * (len(stores) - 1))
+
+
+class IdempotencySuite(IdempotencyBasicsSuite, IdempotencyLeaseSuite):
+    """Every backend must pass these."""

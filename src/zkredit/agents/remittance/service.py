@@ -96,7 +96,7 @@ class RemittanceService:
         self.clock = clock
         self.payout_agent = payout_agent
         self.lender_agent = lender_agent
-        self.idempotency = IdempotencyStore(runtime.db)
+        self.idempotency = IdempotencyStore(runtime.db, clock=clock)
 
     # -- quotes -----------------------------------------------------------------
 
@@ -166,11 +166,14 @@ class RemittanceService:
             if existing is None:
                 raise RequestInProgress("this transfer request is still being processed; retry")
             return self._start(*existing)
-        try:
-            created = self._create_transfer(payload, key, requested_by)
-        except BaseException:
-            self.idempotency.release(key)  # nothing was stored: a retry may run afresh
-            raise
+        # NEW may be a takeover of a claim whose holder died after creating the transfer.
+        created = self._transfer_for_key(key, payload)
+        if created is None:
+            try:
+                created = self._create_transfer(payload, key, requested_by)
+            except BaseException:
+                self.idempotency.release(key)  # nothing was stored: a retry may run afresh
+                raise
         reply = self._start(*created)
         self.idempotency.complete(key, 200, reply.model_dump_json())
         return reply
