@@ -156,9 +156,15 @@ def test_one_service_per_agent_built_from_the_dockerfile(prod: dict[str, Any]) -
         assert spec["environment"]["HEALTHCHECK_URL"] == f"http://127.0.0.1:{port}/health/live"
         assert "ports" not in spec, f"{agent} is reached through nginx only"
     assert "--external-provers" in services["worker"]["command"]
+    for agent in [*AGENTS, "gateway"]:
+        variable = "GATEWAY_HOST" if agent == "gateway" else f"{agent.upper()}_AGENT_HOST"
+        for spec in services.values():
+            if spec.get("build"):
+                assert spec["environment"][variable] == agent, "peers by service name"
     for agent in AGENTS:
         assert "zkredit_keystore_password" in services[agent]["secrets"]
-    assert "zkredit_keystore_password" not in services["gateway"]["secrets"], "the gateway signs nothing"
+    gateway_secrets = services["gateway"]["secrets"]
+    assert "zkredit_keystore_password" not in gateway_secrets, "the gateway signs nothing"
 
 
 def test_prover_workers_scale_separately(prod: dict[str, Any]) -> None:

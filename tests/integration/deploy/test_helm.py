@@ -212,6 +212,10 @@ def test_one_deployment_and_service_per_component(manifests: list[Manifest]) -> 
         assert keystore["secret"]["items"] == [{"key": f"{agent}.json", "path": f"{agent}.json"}]
     assert "--external-provers" in deployments["zkredit-worker"]["spec"]["template"]["spec"][
         "containers"][0]["args"]
+    [config] = by_kind(manifests, "ConfigMap").values()
+    for component in [*AGENTS, "gateway"]:
+        variable = "GATEWAY_HOST" if component == "gateway" else f"{component.upper()}_AGENT_HOST"
+        assert config["data"][variable] == services[f"zkredit-{component}"]["metadata"]["name"]
     prover = deployments["zkredit-prover"]["spec"]["template"]["spec"]["containers"][0]
     assert prover["args"] == ["worker", "prover", "--env", "production"]
 

@@ -58,8 +58,10 @@ JAEGER_ENDPOINT: {{ . | quote }}
 {{- end }}
 METRICS_PORT: {{ .Values.prover.metricsPort | toString | quote }}
 PORT: {{ .Values.gateway.port | toString | quote }}
+GATEWAY_HOST: {{ include "zkredit.componentName" (list . "gateway") | quote }}
 {{- range $name, $agent := .Values.agents }}
 {{ upper $name }}_AGENT_PORT: {{ $agent.port | toString | quote }}
+{{ upper $name }}_AGENT_HOST: {{ include "zkredit.componentName" (list $ $name) | quote }}
 {{- end }}
 ZKREDIT_DATA_DIR: "/var/lib/zkredit/data"
 ZKREDIT_DEPLOYMENTS_DIR: "/var/lib/zkredit/deployments"
