@@ -518,7 +518,8 @@ def _selected_name(
     env: str | Environment | None, app_overrides: dict[str, Any], dotenv: dict[str, str]
 ) -> str:
     if env is not None:
-        return str(env.value if isinstance(env, Environment) else env).strip()
+        name = str(env.value if isinstance(env, Environment) else env).strip()
+        return name.lower() if name.lower() in {e.value for e in Environment} else name
     if app_overrides.get("env"):
         value = app_overrides["env"]
         return str(value.value if isinstance(value, Environment) else value).lower()

@@ -129,7 +129,7 @@ def list_environments() -> None:
     names = available(directory)
     if not names:
         raise ConfigurationError(
-            f"no environments in {display_path(directory)}",
+            f"no environments in {directory.resolve()}",
             hint="Create environments/<name>.yml, or set ZKREDIT_ENVIRONMENTS_DIR.",
         )
     for name in names:

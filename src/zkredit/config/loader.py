@@ -69,7 +69,7 @@ def locate(name: str, directory: Path) -> Path | None:
     if name in KINDS:
         return None
     names = sorted({*available(directory), *KINDS})
-    close = difflib.get_close_matches(name, names, n=1)
+    close = [n for n in names if n.startswith(name)] or difflib.get_close_matches(name, names, n=1)
     raise ConfigurationError(
         f"unknown environment {name!r}: there is no {display_path(path)}",
         hint=(f"Did you mean {close[0]!r}? " if close else "")

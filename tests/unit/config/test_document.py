@@ -154,6 +154,9 @@ def test_unknown_environment_name_suggests_the_closest(tmp_path: Path) -> None:
     with pytest.raises(ConfigurationError, match="unknown environment 'prodution'") as caught:
         locate("prodution", tmp_path / "environments")
     assert "Did you mean 'production'?" in (caught.value.hint or "")
+    with pytest.raises(ConfigurationError) as caught:
+        locate("prod", tmp_path / "environments")
+    assert "Did you mean 'production'?" in (caught.value.hint or "")
 
 
 def test_a_known_kind_without_a_file_has_no_document(tmp_path: Path) -> None:
