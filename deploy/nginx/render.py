@@ -99,11 +99,21 @@ def main(argv: list[str]) -> int:
     parser.add_argument(
         "--legacy-http2", action="store_true", help="for nginx < 1.25.1 (no `http2 on;`)"
     )
+    parser.add_argument("--list", action="store_true", help="print the settings and defaults")
     args = parser.parse_args(argv)
     overrides = dict(s.split("=", 1) for s in args.settings if "=" in s)
     if len(overrides) != len(args.settings):
         parser.error("settings are KEY=VALUE")
-    text = render(overrides, legacy_http2=args.legacy_http2)
+    if args.list:
+        for key, value in COMPOSE_DEFAULTS.items():
+            if key != "banner":
+                print(f"{key}={value}")
+        return 0
+    try:
+        text = render(overrides, legacy_http2=args.legacy_http2)
+    except TemplateError as exc:
+        print(f"Error: {exc}", file=sys.stderr)
+        return 2
     if args.check:
         current = args.output.read_text(encoding="utf-8") if args.output.exists() else ""
         if current != text:
