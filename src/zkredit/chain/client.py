@@ -32,6 +32,8 @@ from zkredit.chain.backends import Backend, EmbeddedBackend, RpcBackend
 from zkredit.chain.errors import ChainError, NodeUnavailable, TxReverted, UnknownSender
 from zkredit.chain.hints import hint_for
 from zkredit.chain.nonces import NonceManager
+from zkredit.telemetry import chain as chain_telemetry
+from zkredit.telemetry import metrics
 
 DEFAULT_GAS = 3_000_000
 DEPLOY_GAS = 12_000_000
@@ -74,6 +76,7 @@ class ChainClient:
         self._nonces = NonceManager(self._pending_count)
         for acct in accounts:
             self.add_account(acct)
+        chain_telemetry.watch(self)  # zkredit_chain_up at scrape time
 
     # -- construction --------------------------------------------------------------
 
@@ -212,6 +215,12 @@ class ChainClient:
         return self._send(acct, None, tx)
 
     def _send(self, acct: LocalAccount, fn: Any, tx: TxParams) -> TxReceipt:
+        with chain_telemetry.transaction(chain_telemetry.function_label(fn)) as observed:
+            receipt = self._send_timed(acct, fn, tx)
+            observed.gas_used = int(receipt["gasUsed"])
+            return receipt
+
+    def _send_timed(self, acct: LocalAccount, fn: Any, tx: TxParams) -> TxReceipt:
         with self._nonces.reserve(acct.address) as nonce:
             full: TxParams = {**tx, "nonce": Nonce(nonce)}
             if fn is not None:
@@ -346,6 +355,7 @@ class ChainClient:
         try:
             return thunk()
         except OSError as exc:
+            metrics.current().chain_unreachable()
             raise NodeUnavailable(
                 f"lost the connection to {self.describe}: {exc}",
                 hint="Is the node still running? `zkredit chain status` tells.",

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
+from zkredit.jobs import hooks
 from zkredit.jobs.api import (
     DEFAULT_MAX_ATTEMPTS,
     DEFAULT_QUEUE,
@@ -23,6 +24,7 @@ from zkredit.jobs.api import (
     Handler,
     JobId,
     JobSpec,
+    JobState,
     JobStatus,
     JsonObject,
 )
@@ -50,6 +52,8 @@ class StoreQueue(ABC):
 
     #: BaseExceptions an executor raises into handler threads (see run_attempt).
     interrupts: tuple[type[BaseException], ...] = ()
+    #: The agent whose queue this is, for telemetry (see :mod:`zkredit.jobs.hooks`).
+    owner: str | None = None
 
     def __init__(
         self,
@@ -132,7 +136,8 @@ class StoreQueue(ABC):
 
     def enqueue(self, kind: str, payload: JsonObject, *, dedup_key: str | None = None) -> JobId:
         spec = self.spec(kind)
-        clean = ensure_json_object(payload, f"the payload of a {kind!r} job")
+        clean = hooks.attach(ensure_json_object(payload, f"the payload of a {kind!r} job"),
+                             self.owner)
         record, created = self.machine.create(
             kind, clean, dedup_key=dedup_key, max_attempts=spec.max_attempts
         )
@@ -201,6 +206,8 @@ class StoreQueue(ABC):
             )
         elif not settled.state.finished:
             self._deliver(settled, settled.next_run_at)
+        elif settled.state is JobState.DEAD:
+            hooks.current().dead(record.kind, hooks.detach(record.payload)[1])
 
     def _timed_out(self, record: JobRecord) -> None:
         limit = self._specs[record.kind].timeout_s  # only attempts with a spec are tracked

@@ -157,6 +157,10 @@ class RedisJobStore:
         records = (self.get(JobId(i)) for i in ids)
         return [r for r in records if r is not None]
 
+    def counts(self) -> dict[JobState, int]:
+        """Dead jobs only: Redis keeps no index of the others (the broker's queue has them)."""
+        return {JobState.DEAD: int(self.client.zcard(self.key("dead")))}
+
     def mark_sent(self, job_id: JobId) -> None:
         self.client.zrem(self.key("unsent"), job_id)
 

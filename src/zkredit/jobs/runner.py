@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 
+from zkredit.jobs import hooks
 from zkredit.jobs.api import JobContext, JobSpec, running
 from zkredit.jobs.errors import JobPayloadError, PermanentJobError
 from zkredit.jobs.machine import Failed, Outcome, Succeeded
@@ -33,9 +34,10 @@ def run_attempt(
     ctx = JobContext(
         job_id=record.id, kind=record.kind, attempt=record.attempts, dedup_key=record.dedup_key
     )
+    payload, carrier = hooks.detach(record.payload)
     try:
-        with running(ctx):
-            result = spec.handler(dict(record.payload))
+        with running(ctx), hooks.current().attempt(record.kind, record.attempts, carrier):
+            result = spec.handler(payload)
     except PermanentJobError as exc:
         log.warning("job %s (%s) failed permanently: %s", record.id, record.kind, exc)
         return Failed(describe(exc), permanent=True)

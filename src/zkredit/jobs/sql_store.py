@@ -132,3 +132,14 @@ class SqlJobStore:
         with self.engine.connect() as conn:
             value = conn.execute(stmt).scalar_one_or_none()
         return None if value is None else _aware(value)
+
+    def counts(self) -> dict[JobState, int]:
+        """How many jobs are in each state (the queue-depth gauge reads this)."""
+        t = self.table
+        stmt = select(t.c.status, func.count()).group_by(t.c.status)
+        with self.engine.connect() as conn:
+            rows = conn.execute(stmt).all()
+        out = dict.fromkeys(JobState, 0)
+        for status, n in rows:
+            out[JobState(status)] = int(n)
+        return out

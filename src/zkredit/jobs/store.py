@@ -100,6 +100,14 @@ class MemoryJobStore:
             ]
         return min(times, default=None)
 
+    def counts(self) -> dict[JobState, int]:
+        """How many jobs are in each state (the queue-depth gauge reads this)."""
+        with self._lock:
+            out = dict.fromkeys(JobState, 0)
+            for r in self._rows.values():
+                out[r.state] += 1
+        return out
+
     def snapshot(self) -> list[JobRecord]:
         """Every row (for tests and debugging)."""
         with self._lock:

@@ -10,11 +10,14 @@ verifier only if asked to.
 from __future__ import annotations
 
 import multiprocessing as mp
+import time
 from collections.abc import Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
+from zkredit.telemetry import tracing
+from zkredit.telemetry import zk as zk_telemetry
 from zkredit.zk.manifest import CircuitCatalog
 from zkredit.zk.proof import Proof
 from zkredit.zk.prover import Groth16pyBackend
@@ -32,9 +35,12 @@ def _ping() -> bool:
     return _backend is not None
 
 
-def _prove(circuit: str, inputs: Mapping[str, Any]) -> str:
+def _prove(circuit: str, inputs: Mapping[str, Any]) -> tuple[str, float]:
+    """The proof, and how long this process took to make it (queueing excluded)."""
     assert _backend is not None, "pool worker was not initialised"
-    return _backend.prove(circuit, inputs).to_json()
+    started = time.perf_counter()
+    proof = _backend.prove(circuit, inputs).to_json()
+    return proof, time.perf_counter() - started
 
 
 class ProverPool:
@@ -57,15 +63,22 @@ class ProverPool:
         for f in futures:
             f.result()
 
-    def submit(self, circuit: str, inputs: Mapping[str, Any]) -> Future[str]:
+    def submit(self, circuit: str, inputs: Mapping[str, Any]) -> Future[tuple[str, float]]:
+        """Prove in a worker; the future gives the proof's JSON and its proving time."""
         return self._executor.submit(_prove, circuit, dict(inputs))
+
+    def result(self, circuit: str, future: Future[tuple[str, float]]) -> Proof:
+        """The proof ``future`` gives; its proving time goes to this process's metrics."""
+        text, seconds = future.result()
+        zk_telemetry.generated(circuit, seconds)
+        return Proof.from_json(text)
 
     def prove_many(self, jobs: Sequence[tuple[str, Mapping[str, Any]]]) -> list[Proof]:
         """Prove every ``(circuit, inputs)``; results in the same order."""
         # Submit the largest circuits first so the slowest proof starts earliest.
         order = sorted(range(len(jobs)), key=lambda i: -self.catalog.get(jobs[i][0]).constraints)
         futures = {i: self.submit(*jobs[i]) for i in order}
-        return [Proof.from_json(futures[i].result()) for i in range(len(jobs))]
+        return [self.result(jobs[i][0], futures[i]) for i in range(len(jobs))]
 
     def close(self) -> None:
         self._executor.shutdown(wait=True, cancel_futures=True)
@@ -95,7 +108,8 @@ class PooledProver:
         from zkredit.zk.prover import check_input_names
 
         check_input_names(self.catalog.get(circuit), inputs)
-        return Proof.from_json(self.pool.submit(circuit, inputs).result())
+        with tracing.span("zk.prove", {"zkredit.circuit": circuit, "zkredit.prover": self.name}):
+            return self.pool.result(circuit, self.pool.submit(circuit, inputs))
 
     def verify(self, proof: Proof) -> bool:
         return self._verifier.verify(proof)

@@ -28,6 +28,7 @@ import groth16py
 import wasmtime
 
 from zkredit.errors import InputError, ProvingError, VerificationFailed, ZKError
+from zkredit.telemetry import zk as zk_telemetry
 from zkredit.zk.manifest import SINGLE_PARTY_DEV, CircuitCatalog, CircuitSpec
 from zkredit.zk.proof import Proof
 from zkredit.zk.toolchain import NodeTools
@@ -174,6 +175,10 @@ class Groth16pyBackend:
         return loaded
 
     def prove(self, circuit: str, inputs: CircuitInput) -> Proof:
+        with zk_telemetry.proving(circuit):
+            return self._prove(circuit, inputs)
+
+    def _prove(self, circuit: str, inputs: CircuitInput) -> Proof:
         c = self._circuit(circuit)
         check_input_names(c.spec, inputs)
         raw = c.witness.witness_bytes(inputs)
@@ -189,7 +194,7 @@ class Groth16pyBackend:
                     raise
                 raise ProvingError(f"{circuit}: the prover failed: {exc}") from None
         proof = Proof.from_bytes(bytes(blob), public, circuit).marked(c.setup)
-        if not self.verify(proof):
+        if not self._verify(proof):
             raise ProvingError(
                 f"{circuit}: the generated proof does not verify; the statement is false "
                 "or the keys do not match the circuit"
@@ -197,6 +202,9 @@ class Groth16pyBackend:
         return proof
 
     def verify(self, proof: Proof) -> bool:
+        return zk_telemetry.verifying(proof.circuit, lambda: self._verify(proof))
+
+    def _verify(self, proof: Proof) -> bool:
         spec = self.catalog.get(proof.circuit)
         if len(proof.public) != spec.n_public:
             return False
@@ -221,6 +229,10 @@ class SnarkjsBackend:
         self.tools = tools or NodeTools.find()
 
     def prove(self, circuit: str, inputs: CircuitInput) -> Proof:
+        with zk_telemetry.proving(circuit):
+            return self._prove(circuit, inputs)
+
+    def _prove(self, circuit: str, inputs: CircuitInput) -> Proof:
         spec = self.catalog.get(circuit)
         check_input_names(spec, inputs)
         with tempfile.TemporaryDirectory(prefix="zkredit-snarkjs-") as tmp:
@@ -243,11 +255,14 @@ class SnarkjsBackend:
                 json.loads((d / "public.json").read_text()),
                 circuit,
             )
-        if not self.verify(proof):
+        if not self._verify(proof):
             raise ProvingError(f"{circuit}: snarkjs produced a proof that does not verify")
         return proof
 
     def verify(self, proof: Proof) -> bool:
+        return zk_telemetry.verifying(proof.circuit, lambda: self._verify(proof))
+
+    def _verify(self, proof: Proof) -> bool:
         with tempfile.TemporaryDirectory(prefix="zkredit-snarkjs-") as tmp:
             d = Path(tmp)
             (d / "proof.json").write_text(json.dumps(proof.snarkjs_proof()))

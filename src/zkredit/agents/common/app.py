@@ -17,6 +17,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_l
 from zkredit import __version__
 from zkredit.agents.common import problems
 from zkredit.agents.common.health import HealthCheck, Readiness, health_router
+from zkredit.telemetry import install_telemetry
 
 
 def install_body_capture(app: FastAPI, path: Path) -> None:
@@ -101,6 +102,7 @@ def create_agent_app(
     if capture_bodies is not None:
         install_body_capture(app, capture_bodies)
     metrics_registry = registry or CollectorRegistry()
+    install_telemetry(app, name, metrics_registry)
     readiness = Readiness(checks, timeout_s=check_timeout_s)
     app.include_router(health_router(name, readiness))
 

@@ -22,6 +22,8 @@ from fastapi import APIRouter, Header, Request
 
 from zkredit.agents.common.envelope import AgentDirectory, Envelope, EnvelopeError
 from zkredit.errors import InputError, ZKreditError
+from zkredit.telemetry import messages as telemetry
+from zkredit.telemetry.metrics import record_attack
 
 MessageHandler = Callable[[Envelope, str | None], dict[str, Any]]
 
@@ -56,14 +58,20 @@ class Inbox:
         self.handlers[message_type] = handler
 
     def deliver(self, envelope: Envelope, idempotency_key: str | None = None) -> dict[str, Any]:
-        envelope.verify(self.directory, self.chain_id, expected_recipient=self.agent)
+        try:
+            envelope.verify(self.directory, self.chain_id, expected_recipient=self.agent)
+        except EnvelopeError:
+            record_attack("forged_signature")
+            raise
         handler = self.handlers.get(envelope.type)
         if handler is None:
             raise UnknownMessageType(
                 f"the {self.agent} agent does not handle {envelope.type!r}; it handles "
                 + ", ".join(sorted(self.handlers))
             )
-        return handler(envelope, idempotency_key)
+        with telemetry.received(envelope.type, envelope.sender, envelope.correlationId,
+                                envelope.payload):
+            return handler(envelope, idempotency_key)
 
     def router(self) -> APIRouter:
         router = APIRouter(tags=["a2a"])
@@ -108,17 +116,19 @@ class Peers:
         correlation_id: str | None = None,
         idempotency_key: str | None = None,
     ) -> dict[str, Any]:
+        correlation_id = correlation_id or telemetry.correlation_id()
         envelope = Envelope.create(
             message_type, self.agent, recipient, dict(payload), correlation_id=correlation_id
         ).signed(self.account, self.chain_id)
         url = self.resolve(recipient).rstrip("/") + "/a2a/messages"
         headers = {"Idempotency-Key": idempotency_key} if idempotency_key else {}
-        try:
-            response = self._client.post(
-                url, json=envelope.to_dict(), headers=headers, timeout=self.timeout_s
-            )
-        except httpx.HTTPError as exc:
-            raise PeerError(recipient, 503, f"unreachable at {url}: {exc}") from None
+        with telemetry.sending(recipient, message_type, correlation_id, headers):
+            try:
+                response = self._client.post(
+                    url, json=envelope.to_dict(), headers=headers, timeout=self.timeout_s
+                )
+            except httpx.HTTPError as exc:
+                raise PeerError(recipient, 503, f"unreachable at {url}: {exc}") from None
         if response.status_code >= 400:
             try:
                 detail = response.json().get("detail") or response.text

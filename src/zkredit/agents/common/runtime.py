@@ -25,6 +25,9 @@ from zkredit.store.audit import AuditLog
 from zkredit.store.db import Database
 from zkredit.store.idempotency import IdempotencyStore
 from zkredit.store.ledger import Ledger
+from zkredit.telemetry import bind_runtime
+from zkredit.telemetry.logging import level as log_level
+from zkredit.telemetry.logging import log_entry
 
 
 def utcnow() -> datetime:
@@ -41,16 +44,8 @@ class JsonLineLog(logging.Handler):
         self._lock2 = threading.Lock()
 
     def emit(self, record: logging.LogRecord) -> None:
-        entry = {
-            "ts": datetime.fromtimestamp(record.created, UTC).isoformat(),
-            "level": record.levelname.lower(),
-            "logger": record.name,
-            "msg": record.getMessage(),
-        }
-        extra = getattr(record, "fields", None)
-        if isinstance(extra, dict):
-            entry.update(extra)
-        line = json.dumps(entry, default=str) + "\n"
+        # Correlation and trace ids, private fields redacted (zkredit.telemetry.logging).
+        line = json.dumps(log_entry(record), default=str) + "\n"
         # Opened per record: survives logging reconfiguration and log rotation.
         with self._lock2, self.path.open("a", encoding="utf-8") as fh:
             fh.write(line)
@@ -72,6 +67,9 @@ class PartyRuntime:
     chain: Any = None
     logger: logging.Logger = field(default_factory=lambda: logging.getLogger("zkredit"))
     started: float = field(default_factory=time.time)
+
+    def __post_init__(self) -> None:
+        bind_runtime(self)  # queue depth, books, states, anchoring, SQL timings
 
     @property
     def audit(self) -> AuditLog:
@@ -95,7 +93,7 @@ class PartyRuntime:
 
 def party_logger(name: str, home: Path) -> logging.Logger:
     logger = logging.getLogger(f"zkredit.{name}.{id(home)}")
-    logger.setLevel(logging.INFO)
+    logger.setLevel(log_level())
     logger.propagate = False
     if not logger.handlers:
         logger.addHandler(JsonLineLog(home / "logs" / f"{name}.jsonl"))

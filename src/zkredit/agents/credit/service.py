@@ -38,6 +38,7 @@ from zkredit.domain.loans import Approved, Evidence, decide
 from zkredit.domain.money import Money, currency
 from zkredit.domain.policy import CreditPolicy
 from zkredit.errors import InputError, SignatureError, ZKreditError
+from zkredit.telemetry.metrics import record_attack
 from zkredit.zk.manifest import CircuitCatalog
 from zkredit.zk.proof import Proof
 from zkredit.zk.prover import Groth16pyBackend
@@ -255,6 +256,7 @@ class CreditService:
         if not isinstance(decision, Approved):
             if nullifier is not None and any("already used" in n for n in notes):
                 self.runtime.record("application.replay", {"application_id": app["id"]})
+                record_attack("nullifier_replay", agent=self.runtime.name)
             return {
                 "status": "declined",
                 "tier": evidence.tier,
@@ -270,6 +272,7 @@ class CreditService:
                 with self.runtime.db.session() as s:
                     s.add(NullifierRow(nullifier=str(nullifier), application_id=app["id"]))
             except IntegrityError:
+                record_attack("nullifier_replay", agent=self.runtime.name)
                 raise ReplayRejected("the nullifier was already used with this lender") from None
         payload = {
             "application_id": app["id"],

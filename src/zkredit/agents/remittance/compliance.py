@@ -74,7 +74,7 @@ class ComplianceChecks:
             nullifier = str(check.signals.nullifier)
             spent = repo.nullifier(nullifier)
             if spent is not None and spent.transfer_id != row.id:
-                self.metrics.attacks.labels("nullifier_replay").inc()
+                self.metrics.attack("nullifier_replay")
                 problems.append("the identity proof's nullifier was already used (replay)")
             elif spent is None:
                 repo.add_nullifier(nullifier, quote.scope, row.id, now)

@@ -1,8 +1,14 @@
-"""The remittance agent's Prometheus metrics (seed names for the ZK ones)."""
+"""The remittance agent's own Prometheus metrics.
+
+The seed's ZK metrics (verifications, attacks) are recorded by :mod:`zkredit.telemetry`
+into the agent's set, which ``create_agent_app`` serves on this same registry.
+"""
 
 from __future__ import annotations
 
 from prometheus_client import CollectorRegistry, Counter
+
+from zkredit.telemetry.metrics import record_attack
 
 
 class RemittanceMetrics:
@@ -10,24 +16,6 @@ class RemittanceMetrics:
 
     def __init__(self, registry: CollectorRegistry | None = None) -> None:
         self.registry = registry or CollectorRegistry()
-        self.verifications = Counter(
-            "zk_proof_verification",
-            "Proofs verified off chain",
-            ["proof_type"],
-            registry=self.registry,
-        )
-        self.verified = Counter(
-            "zk_proof_verification_success",
-            "Proofs that verified",
-            ["proof_type"],
-            registry=self.registry,
-        )
-        self.attacks = Counter(
-            "zk_attack_detection",
-            "Rejected replays and tampered proofs",
-            ["attack_type"],
-            registry=self.registry,
-        )
         self.transitions = Counter(
             "remittance_transfer_transitions",
             "Transfer state changes, by the state entered",
@@ -41,9 +29,6 @@ class RemittanceMetrics:
             registry=self.registry,
         )
 
-    def proof_verified(self, proof_type: str, ok: bool) -> None:
-        self.verifications.labels(proof_type).inc()
-        if ok:
-            self.verified.labels(proof_type).inc()
-        else:
-            self.attacks.labels("invalid_proof").inc()
+    def attack(self, attack_type: str) -> None:
+        """Count a detected attack in the agent's ``zk_attack_detection_total``."""
+        record_attack(attack_type, agent="remittance")
