@@ -252,6 +252,7 @@ def test_entrypoint_exits_78_naming_the_problem(tmp_path: Path) -> None:
     assert result.stderr.startswith("Error: JWT_SECRET_FILE=")
 
 
+@pytest.mark.slow
 def test_healthcheck_against_a_live_gateway() -> None:
     from zkredit.agents.gateway.app import create_app
     from zkredit.agents.launcher import ThreadedServer, free_port
