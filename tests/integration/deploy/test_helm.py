@@ -1,5 +1,5 @@
 """The Helm chart, rendered offline by Helm's own engine (helm-python-sdk binds Helm's Go
-SDK; docs/decisions/0007-helm-rendering.md) and validated against the Kubernetes OpenAPI
+SDK; docs/decisions/0008-helm-rendering.md) and validated against the Kubernetes OpenAPI
 schemas (kubernetes-validate, strict) and, for the ServiceMonitor, the Prometheus
 Operator CRD schema."""
 
