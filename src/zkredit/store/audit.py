@@ -14,6 +14,7 @@ from typing import Any, Protocol
 
 from eth_account.signers.local import LocalAccount
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from zkredit.store.auditchain import (
     GENESIS,
@@ -86,34 +87,49 @@ class AuditLog:
         self._account = account
         self._clock = clock
 
-    def append(self, kind: str, payload: Mapping[str, Any]) -> AuditEntry:
-        """Add an entry after the current head, signed by this party's key."""
+    def append(
+        self, kind: str, payload: Mapping[str, Any], *, session: Session | None = None
+    ) -> AuditEntry:
+        """Add an entry after the current head, signed by this party's key.
+
+        Pass ``session`` to write the entry in the caller's unit of work, so the
+        business change and its entry commit together or not at all. That session
+        must have been opened with a lock (``Database.session(lock=...)``); the audit
+        lock is then taken inside it.
+        """
         if self._account is None:
             raise AuditSignerMissing(
                 f"the audit log of party {self.actor!r} was opened without a signing key",
                 hint="Pass the party's Ethereum account to AuditLog(db, account).",
             )
+        if session is not None:
+            self.db.hold(session, AUDIT_LOCK)
+            return self._append_in(session, kind, payload)
+        with self.db.session(lock=AUDIT_LOCK) as s:
+            return self._append_in(s, kind, payload)
+
+    def _append_in(self, s: Session, kind: str, payload: Mapping[str, Any]) -> AuditEntry:
+        assert self._account is not None
         text = canonical_json(dict(payload))
         created_at = utc(self._clock())
-        with self.db.session(lock=AUDIT_LOCK) as s:
-            head = s.scalars(select(AuditRow).order_by(AuditRow.seq.desc()).limit(1)).first()
-            seq = head.seq + 1 if head else 1
-            prev = hash_from_hex(head.entry_hash) if head else GENESIS
-            digest = entry_hash(seq, prev, self.actor, kind, text, created_at)
-            row = AuditRow(
-                seq=seq,
-                created_at=created_at,
-                actor=self.actor,
-                kind=kind,
-                payload=text,
-                prev_hash=to_hex(prev),
-                entry_hash=to_hex(digest),
-                signature=to_hex(sign_hash(self._account, digest)),
-                signer=self._account.address,
-            )
-            s.add(row)
-            s.flush()
-            return _entry(row)
+        head = s.scalars(select(AuditRow).order_by(AuditRow.seq.desc()).limit(1)).first()
+        seq = head.seq + 1 if head else 1
+        prev = hash_from_hex(head.entry_hash) if head else GENESIS
+        digest = entry_hash(seq, prev, self.actor, kind, text, created_at)
+        row = AuditRow(
+            seq=seq,
+            created_at=created_at,
+            actor=self.actor,
+            kind=kind,
+            payload=text,
+            prev_hash=to_hex(prev),
+            entry_hash=to_hex(digest),
+            signature=to_hex(sign_hash(self._account, digest)),
+            signer=self._account.address,
+        )
+        s.add(row)
+        s.flush()
+        return _entry(row)
 
     def head(self) -> AuditEntry | None:
         """The last entry, or ``None`` for an empty log."""

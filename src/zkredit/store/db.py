@@ -29,7 +29,10 @@ from zkredit.store.engines import (
     sqlite_engine,
     sqlite_path,
 )
-from zkredit.store.errors import DatabaseNotFound, DatabaseUnavailable
+from zkredit.store.errors import DatabaseNotFound, DatabaseUnavailable, StoreError
+
+_LOCKED = "zkredit_locked"
+"""``Session.info`` key: whether the session was opened with a lock."""
 
 
 def _lock_key(*parts: str) -> int:
@@ -111,11 +114,30 @@ class Database:
                 elif lock:
                     key = _lock_key(self.schema or self.party, lock)
                     s.execute(select(func.pg_advisory_xact_lock(key)))
+                s.info[_LOCKED] = bool(lock)
                 yield s
                 s.commit()
             except BaseException:
                 s.rollback()
                 raise
+
+    def hold(self, s: Session, lock: str) -> None:
+        """Also take ``lock`` inside the open unit of work ``s`` (until it ends).
+
+        ``s`` must have been opened with ``lock=``: SQLite has one write lock, taken
+        when such a session begins, and a session that began without it could not take
+        it later without risking a stale read. PostgreSQL adds one more
+        transaction-scoped advisory lock; it is refused there too, so code that works
+        on one backend works on the other.
+        """
+        if not s.info.get(_LOCKED):
+            raise StoreError(
+                f"lock {lock!r} needs a session opened with Database.session(lock=...)",
+                hint="Open the unit of work with a lock name before writing locked rows.",
+            )
+        if self.dialect == "sqlite":
+            return
+        s.execute(select(func.pg_advisory_xact_lock(_lock_key(self.schema or self.party, lock))))
 
     def migrate(self, *, version_locations: Sequence[Path] = ()) -> tuple[str, ...]:
         """Bring the party's tables to the head revision; a no-op when already there.

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from eth_account.signers.local import LocalAccount
+from sqlalchemy.orm import Session
 
 from zkredit.agents.common.envelope import AgentDirectory
 from zkredit.agents.common.messaging import Inbox, Peers
@@ -86,9 +87,14 @@ class PartyRuntime:
     def log(self, msg: str, **fields: Any) -> None:
         self.logger.info(msg, extra={"fields": {"agent": self.name, **fields}})
 
-    def record(self, kind: str, payload: dict[str, Any]) -> None:
-        """Append to the party's audit log (hash-chained, signed)."""
-        self.audit.append(kind, payload)
+    def record(self, kind: str, payload: dict[str, Any], *,
+               session: Session | None = None) -> None:
+        """Append to the party's audit log (hash-chained, signed).
+
+        With ``session`` (opened with a lock) the entry commits with the business
+        change made in it: a crash can lose neither one without the other.
+        """
+        self.audit.append(kind, payload, session=session)
 
 
 def party_logger(name: str, home: Path) -> logging.Logger:

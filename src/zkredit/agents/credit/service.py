@@ -132,13 +132,15 @@ class CreditService:
                     months=p.months, today=self.chain.today().isoformat(), status="open",
                 )
                 s.add(row)
+                s.flush()
+                self.runtime.record("application.opened", {"application_id": row.id},
+                                    session=s)
             reply = {
                 "application_id": row.id, "scope": row.scope, "today": row.today,
                 "policy": policy_to_wire(policy), "policy_hash": self.chain.policy_hash(policy),
                 "submitter": self.runtime.account.address, "chain_id": self.chain.chain_id,
                 "verifier": self.chain.verifier_address, "agent_id": self.chain.agent_id,
             }
-        self.runtime.record("application.opened", {"application_id": reply["application_id"]})
         return reply
 
     # -- assess -----------------------------------------------------------------
@@ -166,9 +168,9 @@ class CreditService:
             row.status = decision["status"]
             row.public_signals = {c: [str(v) for v in pr.public] for c, pr in proofs.items()}
             row.attestation = decision.get("attestation")
-        self.runtime.record("application.decided", {"application_id": app_id,
-                                                    "status": decision["status"],
-                                                    "tier": decision.get("tier")})
+            self.runtime.record("application.decided", {"application_id": app_id,
+                                                        "status": decision["status"],
+                                                        "tier": decision.get("tier")}, session=s)
         return decision
 
     def _proof(self, circuit: str, data: ProofJson) -> Proof:
@@ -366,7 +368,9 @@ class CreditService:
             s.add(loan)
             loan_id = loan.id
             app.status = "accepted"
-        self.runtime.record("loan.accepted", {"loan_id": loan_id, "offer_id": offer_id})
+            s.flush()
+            self.runtime.record("loan.accepted", {"loan_id": loan_id, "offer_id": offer_id},
+                                session=s)
         job = self.runtime.jobs.enqueue("credit.disburse", {
             "loan_id": loan_id, "payout": p.payout or {}}, dedup_key=f"disburse:{loan_id}")
         self.runtime.jobs.wait(job, timeout=120)
@@ -395,14 +399,19 @@ class CreditService:
             "recipient": payout.get("recipient", {}),
             "route": payout.get("route", "bank_transfer"),
         }, correlation_id=loan_id, idempotency_key=f"disburse-{loan_id}")
-        self.runtime.ledger.post(loan_disbursed(loan_id, principal), reference=loan_id)
-        with self.runtime.db.session() as s:
+        # The receivable, the loan's state and the audit entry commit as one.
+        with self.runtime.db.session(lock=f"credit-loan:{loan_id}") as s:
             loan = s.get(LoanRow, loan_id)
             assert loan is not None
+            if loan.disbursement is not None:
+                return dict(loan.disbursement)
+            self.runtime.ledger.post(loan_disbursed(loan_id, principal), reference=loan_id,
+                                     session=s)
             loan.disbursement = reply
             loan.status = "disbursed"
-        self.runtime.record("loan.disbursed", {"loan_id": loan_id,
-                                               "transfer_id": reply.get("transfer_id")})
+            self.runtime.record("loan.disbursed", {"loan_id": loan_id,
+                                                   "transfer_id": reply.get("transfer_id")},
+                                session=s)
         return dict(reply)
 
     def record_repayment(self, loan_id: str) -> dict[str, Any]:

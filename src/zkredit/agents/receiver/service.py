@@ -257,15 +257,16 @@ class ReceiverService:
                     self._payout_entry(row.id, amount), reference=row.transfer_id, session=s
                 )
             reply = _reply(row)
-        self.runtime.record(
-            f"receiver.payout.{reply.status}",
-            {
-                "payout_id": reply.payout_id,
-                "transfer_id": reply.transfer_id,
-                "confirmation": reply.confirmation,
-                "reason": reply.reason,
-            },
-        )
+            self.runtime.record(
+                f"receiver.payout.{reply.status}",
+                {
+                    "payout_id": reply.payout_id,
+                    "transfer_id": reply.transfer_id,
+                    "confirmation": reply.confirmation,
+                    "reason": reply.reason,
+                },
+                session=s,
+            )
         self.runtime.log("payout recorded", payout_id=payout_id, status=reply.status)
         return reply
 
@@ -323,9 +324,10 @@ class ReceiverService:
             )
             repo.add_dispute(row)
             out = _dispute(row)
-        self.runtime.record(
-            "receiver.dispute.open", {"dispute_id": out.dispute_id, "payout_id": out.payout_id}
-        )
+            self.runtime.record(
+                "receiver.dispute.open", {"dispute_id": out.dispute_id, "payout_id": out.payout_id},
+                session=s,
+            )
         return out
 
     def resolve_dispute(self, dispute_id: str, request: DisputeResolve) -> DisputeOut:
@@ -356,9 +358,10 @@ class ReceiverService:
                 )
                 self.ledger.post(entry, reference=payout.transfer_id, session=s)
             out = _dispute(row)
-        self.runtime.record(
-            f"receiver.dispute.{out.state}", {"dispute_id": out.dispute_id, "by": request.by}
-        )
+            self.runtime.record(
+                f"receiver.dispute.{out.state}", {"dispute_id": out.dispute_id, "by": request.by},
+                session=s,
+            )
         return out
 
     def dispute(self, dispute_id: str) -> DisputeOut:

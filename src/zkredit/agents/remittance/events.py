@@ -3,9 +3,9 @@
 :func:`move` applies a state-machine event to a row and records the change as an
 event row in the same unit of work as the ledger postings it goes with. After
 the commit, :class:`EventPublisher` appends each unpublished event to the
-party's audit log and fans it out to webhook subscribers. An event is marked
-published only after its audit entry is written, so a crash in between repeats
-the entry rather than losing it (each entry names its event id).
+party's audit log and fans it out to webhook subscribers. The audit entry and the
+event's ``audited`` mark commit in one transaction, under a lock per transfer: a
+crash loses neither, and concurrent publishers write each entry exactly once.
 """
 
 from __future__ import annotations
@@ -61,20 +61,25 @@ class EventPublisher:
                 for e in RemittanceRepository(s).unaudited(transfer_id)
             ]
         for event_id, event, before, after, reason, at in pending:
-            self.runtime.record(
-                f"remittance.transfer.{after}",
-                {
-                    "transfer_id": transfer_id,
-                    "event_id": event_id,
-                    "event": event,
-                    "from": before,
-                    "to": after,
-                    "reason": reason,
-                    "at": at.isoformat(),
-                },
-            )
-            with db.session() as s:
-                RemittanceRepository(s).mark_audited(event_id)
+            with db.session(lock=f"remittance-publish:{transfer_id}") as s:
+                repo = RemittanceRepository(s)
+                stored = repo.event(event_id)
+                if stored is None or stored.audited:  # a concurrent publisher wrote it
+                    continue
+                self.runtime.record(
+                    f"remittance.transfer.{after}",
+                    {
+                        "transfer_id": transfer_id,
+                        "event_id": event_id,
+                        "event": event,
+                        "from": before,
+                        "to": after,
+                        "reason": reason,
+                        "at": at.isoformat(),
+                    },
+                    session=s,
+                )
+                repo.mark_audited(event_id)
             self.metrics.transitions.labels(after).inc()
             self.runtime.log(
                 "transfer state changed", transfer_id=transfer_id, state=after, event=event

@@ -93,10 +93,11 @@ class WorkerService:
     # -- identities and credentials ----------------------------------------------
 
     def create_identity(self, label: str) -> Identity:
-        ident = self.vault.create_identity(label)
-        self.runtime.record("identity.created", {"identity_id": ident.id,
-                                                  "commitment": str(ident.commitment),
-                                                  "wallet": ident.wallet.address})
+        with self.runtime.db.session(lock="worker-vault") as s:
+            ident = self.vault.create_identity(label, session=s)
+            self.runtime.record("identity.created", {"identity_id": ident.id,
+                                                      "commitment": str(ident.commitment),
+                                                      "wallet": ident.wallet.address}, session=s)
         return ident
 
     def import_credential(self, identity_id: str, data: dict[str, Any]) -> dict[str, Any]:
@@ -104,9 +105,11 @@ class WorkerService:
 
         signed = SignedCredential.from_dict(data)
         trusted = self.is_trusted_issuer(int(signed.type), signed.issuer.x, signed.issuer.y)
-        item = self.vault.import_credential(identity_id, signed, trusted)
-        self.runtime.record("credential.imported", {"identity_id": identity_id,
-                                                    "type": signed.type.label, "item": item})
+        with self.runtime.db.session(lock="worker-vault") as s:
+            item = self.vault.import_credential(identity_id, signed, trusted, session=s)
+            self.runtime.record("credential.imported", {"identity_id": identity_id,
+                                                        "type": signed.type.label, "item": item},
+                                session=s)
         return {"credential_id": item, "type": signed.type.label, "issuer": signed.issuer_name}
 
     # -- loans ---------------------------------------------------------------------
@@ -137,12 +140,16 @@ class WorkerService:
                 "explanation": row.explanation, "loan": row.loan, "error": row.error,
             }
 
-    def _update_loan(self, app_id: str, **values: Any) -> None:
-        with self.runtime.db.session() as s:
+    def _update_loan(self, app_id: str, audit: tuple[str, dict[str, Any]] | None = None,
+                     **values: Any) -> None:
+        """Change the application; ``audit`` (kind, payload) commits with the change."""
+        with self.runtime.db.session(lock=f"worker-loan:{app_id}") as s:
             row = s.get(LoanApplicationRow, app_id)
             assert row is not None
             for k, v in values.items():
                 setattr(row, k, v)
+            if audit is not None:
+                self.runtime.record(*audit, session=s)
 
     def _statements(self, ident: Identity, policy: CreditPolicy, ctx: ProofContext,
                     amount_minor: int) -> dict[str, Statement | Exception]:
@@ -255,9 +262,9 @@ class WorkerService:
             "application_id": opened["application_id"], "proofs": proofs,
             "missing": sorted(local), "submission": submission,
         }, correlation_id=app_id)
-        self.runtime.record("loan.decided", {"application_id": app_id,
-                                             "status": decision.get("status")})
-        self._update_loan(app_id, status=str(decision.get("status", "decided")),
+        self._update_loan(app_id, ("loan.decided", {"application_id": app_id,
+                                                    "status": decision.get("status")}),
+                          status=str(decision.get("status", "decided")),
                           proofs=proofs, decision=decision)
         return {"status": decision.get("status")}
 
@@ -287,9 +294,9 @@ class WorkerService:
             # Accepted but not yet paid out (the lender is resuming): ask again later.
             raise InputError(f"loan {loan.get('loan_id')} is {loan.get('status')}; "
                              "waiting for the disbursement")
-        self.runtime.record("loan.accepted", {"application_id": app_id,
-                                              "loan_id": loan.get("loan_id")})
-        self._update_loan(app_id, status="active", loan=loan)
+        self._update_loan(app_id, ("loan.accepted", {"application_id": app_id,
+                                                     "loan_id": loan.get("loan_id")}),
+                          status="active", loan=loan)
         return {"status": "active"}
 
     # -- remittances -------------------------------------------------------------
@@ -312,12 +319,16 @@ class WorkerService:
             return {"remittance_id": row.id, "status": row.status, "quote": row.quote,
                     "transfer_id": row.transfer_id, "receipt": row.receipt, "error": row.error}
 
-    def _update_remittance(self, rem_id: str, **values: Any) -> None:
-        with self.runtime.db.session() as s:
+    def _update_remittance(self, rem_id: str, audit: tuple[str, dict[str, Any]] | None = None,
+                           **values: Any) -> None:
+        """Change the remittance; ``audit`` (kind, payload) commits with the change."""
+        with self.runtime.db.session(lock=f"worker-remittance:{rem_id}") as s:
             row = s.get(RemittanceRow, rem_id)
             assert row is not None
             for k, v in values.items():
                 setattr(row, k, v)
+            if audit is not None:
+                self.runtime.record(*audit, session=s)
 
     def _job_remit_run(self, payload: dict[str, Any]) -> dict[str, Any]:
         rem_id = payload["remittance_id"]
@@ -360,8 +371,9 @@ class WorkerService:
             time.sleep(0.2)
         if state not in TERMINAL:
             raise InputError(f"transfer {transfer_id} is still {state}; will check again")
-        self._update_remittance(rem_id, status=state, receipt=status.get("receipt") or status)
-        self.runtime.record("remittance.finished", {"remittance_id": rem_id, "state": state})
+        self._update_remittance(rem_id, ("remittance.finished",
+                                         {"remittance_id": rem_id, "state": state}),
+                                status=state, receipt=status.get("receipt") or status)
         return {"status": state}
 
 

@@ -5,12 +5,15 @@ from __future__ import annotations
 import json
 import secrets
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from zkredit.agents.worker.models import IdentityRow, VaultItemRow
 from zkredit.agents.worker.vault import Keyring
@@ -45,19 +48,29 @@ class Vault:
         self.db = db
         self.keyring = keyring
 
-    def create_identity(self, label: str) -> Identity:
+    def create_identity(self, label: str, *, session: Session | None = None) -> Identity:
+        """A new identity; with ``session`` it is written in the caller's unit of work."""
         identity_id = uuid.uuid4().hex
         secret = secrets.randbelow(SNARK_SCALAR_FIELD - 1) + 1
         wallet = Account.create()
         commitment = int(identity_commitment(secret))
         ctx = f"identity:{identity_id}"
-        with self.db.session() as s:
+        with self._unit(session) as s:
             s.add(IdentityRow(
                 id=identity_id, label=label, commitment=str(commitment), wallet=wallet.address,
                 sealed_secret=self.keyring.seal(str(secret).encode(), ctx + ":secret"),
                 sealed_wallet_key=self.keyring.seal(bytes(wallet.key), ctx + ":wallet"),
             ))
         return Identity(identity_id, label, commitment, wallet, secret)
+
+    @contextmanager
+    def _unit(self, session: Session | None) -> Iterator[Session]:
+        """The caller's unit of work, or a new one of our own."""
+        if session is not None:
+            yield session
+            return
+        with self.db.session() as s:
+            yield s
 
     def identity(self, identity_id: str) -> Identity:
         with self.db.session() as s:
@@ -69,10 +82,11 @@ class Vault:
             key = self.keyring.open(row.sealed_wallet_key, ctx + ":wallet")
             return Identity(row.id, row.label, int(row.commitment), Account.from_key(key), secret)
 
-    def put(self, identity_id: str, kind: str, value: dict[str, Any]) -> str:
+    def put(self, identity_id: str, kind: str, value: dict[str, Any], *,
+            session: Session | None = None) -> str:
         item_id = uuid.uuid4().hex
         blob = self.keyring.seal(json.dumps(value).encode(), f"vault:{identity_id}:{kind}")
-        with self.db.session() as s:
+        with self._unit(session) as s:
             s.add(VaultItemRow(id=item_id, identity_id=identity_id, kind=kind, sealed=blob))
         return item_id
 
@@ -91,7 +105,8 @@ class Vault:
             return data
 
     def import_credential(
-        self, identity_id: str, signed: SignedCredential, trusted: bool | None = None
+        self, identity_id: str, signed: SignedCredential, trusted: bool | None = None, *,
+        session: Session | None = None,
     ) -> str:
         """Store a credential after checking its signature, subject and (if known) issuer."""
         ident = self.identity(identity_id)
@@ -102,7 +117,8 @@ class Vault:
             raise UntrustedIssuerError(
                 f"the {signed.type.label} credential's issuer key is not registered as trusted"
             )
-        return self.put(identity_id, f"credential:{signed.type.label}", signed.to_dict())
+        return self.put(identity_id, f"credential:{signed.type.label}", signed.to_dict(),
+                        session=session)
 
     def credential(self, identity_id: str, ctype: CredentialType) -> SignedCredential | None:
         data = self.latest(identity_id, f"credential:{ctype.label}")
