@@ -11,9 +11,11 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from zkredit.domain.policy import CreditPolicy
+from zkredit.issuers.registry import Issuer, IssuerRegistry, label_derived_key
 from zkredit.zk.credentials import (
     Credential,
     CredentialType,
@@ -45,8 +47,9 @@ def _derive(label: str) -> bytes:
 
 
 def demo_issuer(role: str) -> IssuerKey:
-    """The demo key of an issuer role: employer, bureau, custodian, kyc."""
-    return IssuerKey(_derive(f"issuer {role}"))
+    """The demo key of an issuer role: employer, bureau, custodian, kyc (label-derived,
+    so development only)."""
+    return label_derived_key(role)
 
 
 def demo_secret(person: str) -> int:
@@ -88,6 +91,11 @@ class Applicant:
     @property
     def subject(self) -> int:
         return identity_commitment(self.secret)
+
+    def statements(self, policy: CreditPolicy, ctx: ProofContext, tree: MerkleTree | None = None
+                   ) -> dict[str, Statement]:
+        """The four statements of this applicant's application."""
+        return statements(self, policy, ctx, tree)
 
     def credentials(self, today: dt.date) -> dict[CredentialType, SignedCredential]:
         from zkredit.domain.money import currency
@@ -207,4 +215,29 @@ def example_inputs() -> dict[str, dict[str, object]]:
 
     return {
         name: {k: enc(v) for k, v in s.require_true().inputs.items()} for name, s in stmts.items()
+    }
+
+
+def demo_issuers() -> dict[str, Issuer]:
+    """The demo issuers, one per role, with their label-derived keys."""
+    return {role: Issuer(f"demo {role}", role, demo_issuer(role)) for role in ISSUER_ROLES.values()}
+
+
+def demo_registry(directory: Path) -> IssuerRegistry:
+    """The demo's issuer registry under ``directory`` (seeded with the demo issuers)."""
+    return IssuerRegistry.open(directory, seed=demo_issuers())
+
+
+def demo_kyc_tree() -> MerkleTree:
+    """The demo KYC provider's tree: the scenario applicants, in a fixed order."""
+    tree = MerkleTree(depth=20)
+    for person in (SAMUEL, JOHN):
+        tree.insert(person.subject)
+    return tree
+
+
+def demo_issuer_keys() -> dict[int, list[tuple[int, int]]]:
+    return {
+        int(ctype): [(demo_issuer(role).public.x, demo_issuer(role).public.y)]
+        for ctype, role in ISSUER_ROLES.items()
     }

@@ -14,12 +14,13 @@ from typing import Any
 
 from zkredit.bootstrap import ZKServices
 from zkredit.chain.client import ChainClient
-from zkredit.chain.config import DeployConfig, demo_issuer_keys, demo_kyc_tree
+from zkredit.chain.config import DeployConfig
 from zkredit.chain.deployer import deploy_contracts
 from zkredit.chain.errors import ChainError
 from zkredit.chain.inputs import chain_inputs, prove_statements
 from zkredit.chain.policy import OnChainPolicy
 from zkredit.chain.submit import submit_application
+from zkredit.scenarios import SAMUEL, demo_issuer_keys, demo_kyc_tree
 from zkredit.settings import Settings, load_settings
 
 SINGLE_PROOF_TARGET = 320_000
@@ -81,7 +82,8 @@ def run_gas_bench(
     report = deploy_contracts(client, bench_config(), deployer)
     system = report.deployment.system(client, sender=deployer)
     prover = (services or ZKServices.build(settings)).prover()
-    proofs = prove_statements(prover, chain_inputs(system, deployer.address))
+    proofs = prove_statements(prover, chain_inputs(
+        system, deployer.address, applicant=SAMUEL, kyc_tree=demo_kyc_tree()))
     per_circuit: dict[str, int] = {}
     for name, proof in proofs.items():
         check = system.zk.check_proof(name, proof)

@@ -1,7 +1,8 @@
 """What a deployment should look like: contracts to use and what to configure.
 
 :func:`development_config` and :func:`production_config` build it from settings;
-tests build their own (mock verifiers, other policies).
+tests build their own (mock verifiers, other policies). Nothing here knows the demo:
+the demo seeds its issuers and KYC tree from above.
 """
 
 from __future__ import annotations
@@ -16,9 +17,7 @@ from zkredit.chain.policy import OnChainPolicy
 from zkredit.chain.wallets import agent_dev_wallet
 from zkredit.domain.policy import CreditPolicy
 from zkredit.issuers.registry import IssuerRegistry, KycProvider
-from zkredit.scenarios import ISSUER_ROLES, JOHN, SAMUEL, demo_issuer
 from zkredit.settings import Environment, Settings
-from zkredit.zk.merkle import MerkleTree
 
 ADMIN_DELAY = 3 * 86_400
 AGENTS = ("worker", "credit", "remittance", "receiver")
@@ -54,26 +53,18 @@ class DeployConfig:
     agents: Sequence[AgentSpec] = ()
     fund_agents_wei: int = 0
     demo_material: bool = False
-    """True when the config trusts demo issuers or uses derived wallets."""
+    """True when the config uses derived wallets (development)."""
+    roles: Mapping[str, Sequence[str]] = field(default_factory=dict)
+    """Role (kyc_provider, issuer_admin, kyc_policy_admin, policy_admin, pauser, anchorer)
+    -> holders; a role not named goes to the deployer. Agents also anchor."""
+    admin: str | None = None
+    """Hand ``DEFAULT_ADMIN_ROLE`` over to this address (it accepts after the delay)."""
+    zkusd_float: Mapping[str, int] = field(default_factory=dict)
+    """Development: agent -> minimum zkUSD balance, minted by the deployment."""
 
     @property
     def deny_list(self) -> tuple[int, ...] | None:
         return self.policy.policy.denied_jurisdictions if self.policy else None
-
-
-def demo_kyc_tree() -> MerkleTree:
-    """The demo KYC provider's tree: the scenario applicants, in a fixed order."""
-    tree = MerkleTree(depth=20)
-    for person in (SAMUEL, JOHN):
-        tree.insert(person.subject)
-    return tree
-
-
-def demo_issuer_keys() -> dict[int, list[tuple[int, int]]]:
-    return {
-        int(ctype): [(demo_issuer(role).public.x, demo_issuer(role).public.y)]
-        for ctype, role in ISSUER_ROLES.items()
-    }
 
 
 def registry_issuer_keys(registry: IssuerRegistry) -> dict[int, list[tuple[int, int]]]:
@@ -113,24 +104,29 @@ def development_config(
     *,
     agent_host: str = "127.0.0.1",
     currency_code: str = "NGN",
+    kyc_roots: Sequence[int] = (),
+    wallets: Mapping[str, LocalAccount] | None = None,
 ) -> DeployConfig:
-    """Demo issuers (plus the registry's), the demo KYC tree's root (plus the registry's),
-    the default policy, zkUSD, and four agents with derived, funded wallets."""
-    keys = _merge(demo_issuer_keys(), registry_issuer_keys(registry) if registry else {})
+    """The registry's issuers and KYC root (plus ``kyc_roots``), the default policy, zkUSD
+    with a float for the remittance agent, and four funded agents (keystore wallets when
+    given, else derived development wallets)."""
     ports = agent_ports(settings)
+    wallets = wallets or {}
     return DeployConfig(
         environment=Environment.DEVELOPMENT,
         with_zkusd=True,
         policy=OnChainPolicy(CreditPolicy.default_for(currency_code)),
-        issuers=keys,
-        kyc_roots=(int(demo_kyc_tree().root),),
+        issuers=registry_issuer_keys(registry) if registry else {},
+        kyc_roots=tuple(kyc_roots),
         kyc_provider=registry.kyc_provider() if registry else None,
         agents=tuple(
-            AgentSpec(name, agent_uri(agent_host, ports[name]), agent_dev_wallet(name))
+            AgentSpec(name, agent_uri(agent_host, ports[name]),
+                      wallets.get(name) or agent_dev_wallet(name))
             for name in AGENTS
         ),
         fund_agents_wei=DEV_AGENT_FUNDING,
         demo_material=True,
+        zkusd_float={"remittance": 10**9},
     )
 
 
@@ -141,15 +137,23 @@ def production_config(
     *,
     agent_host: str = "127.0.0.1",
     currency_code: str = "NGN",
+    wallets: Mapping[str, LocalAccount] | None = None,
+    roles: Mapping[str, Sequence[str]] | None = None,
+    admin: str | None = None,
 ) -> DeployConfig:
-    """Only the issuer registry's keys and root; agents keep the deployer as wallet
-    until their operators set one; no test token."""
+    """Only the issuer registry's keys and root, the agents' keystore wallets, no test
+    token. The test environment funds the agents from the deployer (a test chain)."""
     ports = agent_ports(settings)
+    wallets = wallets or {}
     return DeployConfig(
         environment=environment,
         with_zkusd=False,
         policy=OnChainPolicy(CreditPolicy.default_for(currency_code)),
         issuers=registry_issuer_keys(registry) if registry else {},
         kyc_provider=registry.kyc_provider() if registry else None,
-        agents=tuple(AgentSpec(name, agent_uri(agent_host, ports[name])) for name in AGENTS),
+        agents=tuple(AgentSpec(name, agent_uri(agent_host, ports[name]), wallets.get(name))
+                     for name in AGENTS),
+        fund_agents_wei=DEV_AGENT_FUNDING if environment is Environment.TEST else 0,
+        roles=dict(roles or {}),
+        admin=admin,
     )

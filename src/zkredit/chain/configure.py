@@ -7,6 +7,9 @@ changed; the deployment record's ``config`` section is updated to match.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
 from eth_account.signers.local import LocalAccount
@@ -35,37 +38,130 @@ def configure(
 ) -> list[str]:
     """Wire, grant roles, set the deny-set, trust issuers, publish roots, register the
     policy and the agents. Returns the changes made."""
-    system = deployment.system(client, sender=deployer)
-    changes: list[str] = []
-    try:
-        changes += _wire_and_grant(system, deployer.address)
-        changes += _trust(system, deployment, config)
-        changes += _register_policy(system, deployment, config)
-        changes += _agents(client, system, deployment, config, deployer)
-    except TxReverted as exc:
-        raise DeploymentError(
-            f"configuring the deployment failed: {exc.message}", hint=exc.hint
-        ) from exc
+    changes = wire(client, deployment, deployer)
+    changes += [g.describe() for g in grant_roles(client, deployment, config, deployer)]
+    changes += configure_trust(client, deployment, config, deployer)
+    changes += register_agents(client, deployment, config, deployer)
     return changes
 
 
-def _wire_and_grant(system: System, admin: str) -> list[str]:
-    changes = []
-    if system.credit.verifier() != system.zk.address:
-        system.credit.set_verifier(system.zk.address)
-        changes.append(f"pointed the credit registry at ZKCreditVerifier {system.zk.address}")
-    grants = [
-        (system.kyc, "KYC_PROVIDER_ROLE", KYC_PROVIDER_ROLE),
-        (system.kyc, "ISSUER_ADMIN_ROLE", ISSUER_ADMIN_ROLE),
-        (system.kyc, "POLICY_ADMIN_ROLE", KYC_POLICY_ADMIN_ROLE),
-        (system.zk, "POLICY_ADMIN_ROLE", POLICY_ADMIN_ROLE),
-        (system.zk, "PAUSER_ROLE", PAUSER_ROLE),
+@contextmanager
+def _reverts_as_deployment_error(what: str) -> Iterator[None]:
+    try:
+        yield
+    except TxReverted as exc:
+        raise DeploymentError(f"{what} failed: {exc.message}", hint=exc.hint) from exc
+
+
+def wire(client: ChainClient, deployment: Deployment, deployer: LocalAccount) -> list[str]:
+    """Point the credit registry at ZKCreditVerifier (the admin's call)."""
+    system = deployment.system(client, sender=deployer)
+    with _reverts_as_deployment_error("wiring the contracts"):
+        if system.credit.verifier() != system.zk.address:
+            system.credit.set_verifier(system.zk.address)
+            return [f"pointed the credit registry at ZKCreditVerifier {system.zk.address}"]
+    return []
+
+
+def configure_trust(
+    client: ChainClient, deployment: Deployment, config: DeployConfig, deployer: LocalAccount
+) -> list[str]:
+    """Set the deny-set, trust issuers, publish roots, register the policy: the role
+    holders' work, done here when the deployer holds those roles (the default)."""
+    system = deployment.system(client, sender=deployer)
+    needed = [(system.kyc, "ISSUER_ADMIN_ROLE", ISSUER_ADMIN_ROLE),
+              (system.kyc, "KYC_PROVIDER_ROLE", KYC_PROVIDER_ROLE),
+              (system.kyc, "POLICY_ADMIN_ROLE", KYC_POLICY_ADMIN_ROLE),
+              (system.zk, "POLICY_ADMIN_ROLE", POLICY_ADMIN_ROLE)]
+    missing = [f"{name} on {c.artifact}" for c, name, rid in needed
+               if not c.has_role(rid, deployer.address)]
+    if missing:
+        return [f"left to the role holders (the deployer lacks {', '.join(missing)}): "
+                "trusting issuers, publishing KYC roots, the deny-set and the policy"]
+    changes: list[str] = []
+    with _reverts_as_deployment_error("configuring issuers, KYC roots and the policy"):
+        changes += _trust(system, deployment, config)
+        changes += _register_policy(system, deployment, config)
+    return changes
+
+
+@dataclass(frozen=True)
+class Grant:
+    """One role granted by a run (so that a failed run can revoke it)."""
+
+    contract: Any
+    name: str
+    role_id: bytes
+    account: str
+
+    def describe(self) -> str:
+        return f"granted {self.name} on {self.contract.artifact} to {self.account}"
+
+    def revoke(self) -> str:
+        self.contract.revoke_role(self.role_id, self.account)
+        return f"revoked {self.name} on {self.contract.artifact} from {self.account}"
+
+
+def role_holders(config: DeployConfig, deployer: str) -> dict[str, list[str]]:
+    """Role name -> the addresses that must hold it: configured, else the deployer.
+    Every agent wallet also anchors its own audit log."""
+    holders = {name: list(config.roles.get(name) or [deployer]) for name in ROLE_NAMES}
+    for agent in config.agents:
+        if agent.wallet is not None and agent.wallet.address not in holders["anchorer"]:
+            holders["anchorer"].append(agent.wallet.address)
+    return holders
+
+
+ROLE_NAMES = ("kyc_provider", "issuer_admin", "kyc_policy_admin", "policy_admin", "pauser",
+              "anchorer")
+
+
+def grant_roles(
+    client: ChainClient, deployment: Deployment, config: DeployConfig, deployer: LocalAccount
+) -> list[Grant]:
+    """Give each role to its configured holders; returns the grants this run made."""
+    system = deployment.system(client, sender=deployer)
+    targets: list[tuple[Any, str, str, bytes]] = [
+        (system.kyc, "kyc_provider", "KYC_PROVIDER_ROLE", KYC_PROVIDER_ROLE),
+        (system.kyc, "issuer_admin", "ISSUER_ADMIN_ROLE", ISSUER_ADMIN_ROLE),
+        (system.kyc, "kyc_policy_admin", "POLICY_ADMIN_ROLE", KYC_POLICY_ADMIN_ROLE),
+        (system.zk, "policy_admin", "POLICY_ADMIN_ROLE", POLICY_ADMIN_ROLE),
+        (system.zk, "pauser", "PAUSER_ROLE", PAUSER_ROLE),
     ]
     if system.anchor is not None:
-        grants.append((system.anchor, "ANCHOR_ROLE", ANCHOR_ROLE))
-    for contract, name, role_id in grants:
-        if contract.ensure_role(role_id, admin):
-            changes.append(f"granted {name} on {contract.artifact} to {admin}")
+        targets.append((system.anchor, "anchorer", "ANCHOR_ROLE", ANCHOR_ROLE))
+    holders = role_holders(config, deployer.address)
+    grants: list[Grant] = []
+    with _reverts_as_deployment_error("granting roles"):
+        for contract, key, name, role_id in targets:
+            for account in holders[key]:
+                if contract.ensure_role(role_id, account):
+                    grants.append(Grant(contract, name, role_id, account))
+    deployment.config["roles"] = holders
+    return grants
+
+
+def register_agents(
+    client: ChainClient, deployment: Deployment, config: DeployConfig, deployer: LocalAccount
+) -> list[str]:
+    """Register the agents in the identity registry (URIs, wallets, development funding)."""
+    system = deployment.system(client, sender=deployer)
+    with _reverts_as_deployment_error("registering the agents"):
+        changes = _agents(client, system, deployment, config, deployer)
+        changes += _fund_float(system, deployment, config)
+    return changes
+
+
+def _fund_float(system: System, deployment: Deployment, config: DeployConfig) -> list[str]:
+    """Development only: mint the test token's float to the agents that pay with it."""
+    changes = []
+    if system.zkusd is None:
+        return changes
+    for name, minimum in config.zkusd_float.items():
+        wallet = deployment.agents.get(name, {}).get("wallet")
+        if wallet and system.zkusd.balance_of(wallet) < minimum:
+            system.zkusd.mint(wallet, minimum * 1000)
+            changes.append(f"minted a zkUSD float to agent {name}")
     return changes
 
 

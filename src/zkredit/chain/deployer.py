@@ -130,8 +130,10 @@ def deploy_contracts(
     *,
     existing: Deployment | None = None,
     store: ArtifactStore | None = None,
+    configure_all: bool = True,
 ) -> DeployReport:
-    """Deploy (or reuse) every contract of ``config`` and configure them."""
+    """Deploy (or reuse) every contract of ``config``; with ``configure_all``, configure
+    them too (roles and agents included; the deploy manager runs those as phases)."""
     store = store or client.artifacts
     client.add_account(deployer)
     previous = existing.contracts if existing and existing.chain_id == client.chain_id else {}
@@ -150,8 +152,31 @@ def deploy_contracts(
         addresses[step.key] = record.address
     if any(c.startswith(f"deployed {IDENTITY} ") for c in changes):
         deployment.config.pop("agents", None)  # registered in the old registry
-    changes += configure(client, deployment, config, deployer)
+    if configure_all:
+        changes += configure(client, deployment, config, deployer)
     return DeployReport(deployment, changes)
+
+
+def planned_contracts(
+    client: ChainClient, config: DeployConfig, deployer: str, existing: Deployment | None,
+    store: ArtifactStore | None = None,
+) -> list[tuple[str, str]]:
+    """What :func:`deploy_contracts` would do to each contract, without sending anything:
+    (key, "reuse <address>" | "deploy")."""
+    store = store or client.artifacts
+    previous = existing.contracts if existing and existing.chain_id == client.chain_id else {}
+    addresses: Addresses = {}
+    out = []
+    for step in plan(config, deployer):
+        args = step.args(addresses)
+        record = previous.get(step.key)
+        if record is not None and _reusable(client, store, record, step, args):
+            addresses[step.key] = record.address
+            out.append((step.key, f"reuse {record.address}"))
+        else:
+            addresses[step.key] = "0x" + "ff" * 20  # a new address: dependants redeploy
+            out.append((step.key, "deploy"))
+    return out
 
 
 def _deploy_one(

@@ -4,7 +4,7 @@ A proof is checked on chain against the block's date (today or yesterday, UTC),
 the registered policy, the registry's deny-set and a known, fresh KYC root, and
 it must be bound to the submitting wallet and a fresh scope. :func:`chain_inputs`
 reads all of that from the deployment and builds the four statements of an
-application (scenario 2's applicant by default), ready for ``zkredit prove`` or
+application of an :class:`Applicant`, ready for ``zkredit prove`` or
 :func:`prove_statements`.
 """
 
@@ -15,19 +15,33 @@ import json
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
-from zkredit.chain.config import demo_kyc_tree
 from zkredit.chain.deployment import System
 from zkredit.chain.errors import ChainError
 from zkredit.chain.policy import OnChainPolicy
 from zkredit.errors import InputError, MerkleError
-from zkredit.scenarios import SAMUEL, Applicant, statements
 from zkredit.zk.field import SNARK_SCALAR_FIELD
 from zkredit.zk.merkle import MerkleTree
 from zkredit.zk.proof import Proof
 from zkredit.zk.prover import ProverBackend
 from zkredit.zk.statements import EPOCH, ProofContext, Statement, deny_list_hash, month_index, ymd
+
+if TYPE_CHECKING:
+    from zkredit.domain.policy import CreditPolicy
+
+
+class Applicant(Protocol):
+    """Whoever applies: their identity commitment and the statements their credentials
+    make for a policy, a proof context and a KYC tree."""
+
+    name: str
+
+    @property
+    def subject(self) -> int: ...
+
+    def statements(self, policy: CreditPolicy, ctx: ProofContext, tree: MerkleTree
+                   ) -> dict[str, Statement]: ...
 
 
 @dataclass(frozen=True)
@@ -90,15 +104,15 @@ def chain_inputs(
     system: System,
     wallet: str,
     *,
-    applicant: Applicant = SAMUEL,
-    kyc_tree: MerkleTree | None = None,
+    applicant: Applicant,
+    kyc_tree: MerkleTree,
     scope: int | None = None,
     timestamp: int | None = None,
 ) -> ChainInputs:
     """The four statements of ``applicant``'s application, valid on ``system`` now."""
     ts = timestamp if timestamp is not None else system.client.now()
     policy = deployed_policy(system)
-    tree = kyc_tree or demo_kyc_tree()
+    tree = kyc_tree
     try:
         tree.index_of(applicant.subject)
     except MerkleError:
@@ -121,7 +135,7 @@ def chain_inputs(
             hint="The KYC provider must publish a fresh root.",
         )
     ctx = ProofContext.for_wallet(scope or fresh_scope(), wallet, chain_date(system, ts))
-    stmts = statements(applicant, policy.policy, ctx, tree)
+    stmts = applicant.statements(policy.policy, ctx, tree)
     for stmt in stmts.values():
         stmt.require_true()
     return ChainInputs(stmts, ctx, policy, root, ts)

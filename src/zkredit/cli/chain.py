@@ -18,14 +18,12 @@ from zkredit.chain.client import ChainClient
 from zkredit.chain.connect import (
     connect,
     node_state_dir,
-    open_issuer_registry,
     resolve_sender,
 )
 from zkredit.chain.deployment import Deployment, default_deployments_dir
-from zkredit.chain.inputs import chain_inputs
 from zkredit.chain.node import DEFAULT_PORT, AnvilNode
-from zkredit.chain.submit import load_proofs, proof_paths, submit_application
-from zkredit.chain.wallets import read_dev_keys
+from zkredit.chain.submit import load_proofs, submit_application
+from zkredit.chain.wallets import agent_dev_wallet
 from zkredit.cli.output import console, err_console
 from zkredit.errors import InputError
 from zkredit.settings import Settings, load_settings
@@ -90,42 +88,6 @@ def status(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) ->
         console.print(f"log: {info.log}", highlight=False)
 
 
-@application_app.command("inputs")
-def inputs(
-    out: Path = typer.Option(
-        ..., "--out", "-o", help="Directory for the four <circuit>.input.json."
-    ),
-    wallet: str | None = typer.Option(
-        None, "--wallet", help="Wallet the proofs bind to (default: the sending account)."
-    ),
-    rpc_url: str | None = RPC_URL,
-    deployments_dir: Path | None = DEPLOYMENTS_DIR,
-    scope: int | None = typer.Option(None, "--scope", help="Application scope (default: fresh)."),
-    issuers_dir: Path | None = typer.Option(
-        None, "--issuers-dir", help="Prove membership in this issuer registry's KYC tree."
-    ),
-) -> None:
-    """Write scenario 2's four circuit inputs, valid on the deployed chain now.
-
-    Uses the chain's date, a fresh scope, WALLET, the deployed policy and the
-    published KYC root, and prints the four `zkredit prove` commands to run next."""
-    settings = load_settings(check=False)
-    client = connect(settings, rpc_url)
-    deployment = Deployment.load(deployments_dir or default_deployments_dir(), client.chain_id)
-    if wallet is None:
-        wallet = resolve_sender(client, settings).address
-    tree = open_issuer_registry(issuers_dir).kyc_provider().tree if issuers_dir else None
-    made = chain_inputs(deployment.system(client), wallet, scope=scope, kyc_tree=tree)
-    paths = made.write(out)
-    for name, path in paths.items():
-        proof, public = proof_paths(out, name)
-        typer.echo(f"zkredit prove {name} --input {path} --out {proof} --public {public}")
-    err_console.print(
-        f"[green]wrote[/] {len(paths)} inputs for wallet {wallet}, scope {made.context.scope}, "
-        f"date {made.context.today}; then run: zkredit attest --dir {out}"
-    )
-
-
 def attest(
     directory: Path = typer.Option(
         Path("."), "--dir", "-d", help="Directory with <circuit>.proof.json and .public.json."
@@ -175,8 +137,8 @@ def _signer_for(client: ChainClient, settings: Settings, wallet: str, directory:
     """The proofs' wallet when this client can sign for it (PRIVATE_KEY, a development
     account, or, in development, an agent's key), else the configured sender."""
     if settings.is_development:
-        for acct in read_dev_keys(directory, client.chain_id).values():
-            client.add_account(acct)
+        for name in ("worker", "credit", "remittance", "receiver"):
+            client.add_account(agent_dev_wallet(name))
     if wallet.lower() in {a.lower() for a in client.accounts}:
         return wallet
     return resolve_sender(client, settings).address

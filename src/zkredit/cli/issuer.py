@@ -21,8 +21,16 @@ DataDir = typer.Option(None, "--data-dir", help="State directory (default: $ZKRE
 
 
 def _registry(data_dir: Path | None, demo_keys: bool = False) -> IssuerRegistry:
-    base = data_dir or load_settings().app.data_dir
-    return IssuerRegistry.open(base / "issuers", demo_keys=demo_keys)
+    settings = load_settings(check=False)
+    base = data_dir or settings.app.data_dir
+    seed = None
+    if demo_keys:
+        if not settings.is_development:
+            raise InputError("--demo-keys are label-derived: refused outside development")
+        from zkredit.issuers.registry import Issuer, label_derived_key
+
+        seed = {r: Issuer(f"demo {r}", r, label_derived_key(r)) for r in ROLES}
+    return IssuerRegistry.open(base / "issuers", seed=seed)
 
 
 @app.command("init")

@@ -20,6 +20,7 @@ from zkredit.cli import (
     keys,
     proofs,
     serve,
+    worker,
 )
 from zkredit.cli.output import ExitStatus, Funnel
 
@@ -62,7 +63,9 @@ app.add_typer(bench.app, name="bench")
 app.add_typer(audit.app, name="audit")
 app.add_typer(issuer.app, name="issuer")
 app.add_typer(keys.app, name="keys")
+app.add_typer(worker.app, name="worker")
 app.add_typer(chain.app, name="chain")
+chain.application_app.command("inputs")(proofs.application_inputs)
 app.add_typer(chain.application_app, name="application")
 app.command("ceremony")(ceremony.ceremony)
 app.command("prove")(proofs.prove)

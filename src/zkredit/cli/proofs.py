@@ -129,3 +129,47 @@ def demo(
         print_report(report, console)
     if any(s["status"] != "passed" for s in report["scenarios"]) or not report["privacy"]["clean"]:
         raise typer.Exit(int(ExitStatus.ERROR))
+
+
+def application_inputs(
+    out: Path = typer.Option(
+        ..., "--out", "-o", help="Directory for the four <circuit>.input.json."
+    ),
+    wallet: str | None = typer.Option(
+        None, "--wallet", help="Wallet the proofs bind to (default: the sending account)."
+    ),
+    rpc_url: str | None = typer.Option(None, "--rpc-url", help="JSON-RPC node."),
+    deployments_dir: Path | None = typer.Option(None, "--deployments-dir",
+                                                help="Where <chainId>.json lives."),
+    scope: int | None = typer.Option(None, "--scope", help="Application scope (default: fresh)."),
+    issuers_dir: Path | None = typer.Option(
+        None, "--issuers-dir", help="Prove membership in this issuer registry's KYC tree."
+    ),
+) -> None:
+    """Write scenario 2's four circuit inputs, valid on the deployed chain now.
+
+    Uses the chain's date, a fresh scope, WALLET, the deployed policy and the
+    published KYC root, and prints the four `zkredit prove` commands to run next."""
+    from zkredit.chain.connect import connect, open_issuer_registry, resolve_sender
+    from zkredit.chain.deployment import Deployment, default_deployments_dir
+    from zkredit.chain.inputs import chain_inputs
+    from zkredit.chain.submit import proof_paths
+    from zkredit.scenarios import SAMUEL, demo_kyc_tree
+    from zkredit.settings import load_settings
+
+    settings = load_settings(check=False)
+    client = connect(settings, rpc_url)
+    deployment = Deployment.load(deployments_dir or default_deployments_dir(), client.chain_id)
+    if wallet is None:
+        wallet = resolve_sender(client, settings).address
+    tree = open_issuer_registry(issuers_dir).kyc_provider().tree if issuers_dir else None
+    made = chain_inputs(deployment.system(client), wallet, applicant=SAMUEL,
+                        kyc_tree=tree or demo_kyc_tree(), scope=scope)
+    paths = made.write(out)
+    for name, path in paths.items():
+        proof, public = proof_paths(out, name)
+        typer.echo(f"zkredit prove {name} --input {path} --out {proof} --public {public}")
+    err_console.print(
+        f"[green]wrote[/] {len(paths)} inputs for wallet {wallet}, scope {made.context.scope}, "
+        f"date {made.context.today}; then run: zkredit attest --dir {out}"
+    )

@@ -1,45 +1,47 @@
-"""The whole system, live: chain, deployment, four agents and the gateway, on real ports.
+"""The whole system, live, in one process: chain, deployment, four agents and the gateway.
 
-Used by ``zkredit demo``, ``zkredit serve all`` and the end-to-end tests. Defaults are
-embedded: SQLite under ``<data_dir>/<party>/``, the in-process py-evm chain, the
-in-process job queue. ``rpc_url``, ``DATABASE_URL`` and ``REDIS_URL`` switch each to a
-real service.
+Used by ``zkredit demo``, benchmarks and the end-to-end tests. It is the development
+environment on the product's runtime: the deployment goes through the deploy manager
+(:mod:`zkredit.ops.deploy`) and every agent is built by the composition root
+(:func:`zkredit.bootstrap.build_agent`), exactly as ``zkredit serve AGENT`` builds it in
+its own process. What the demo adds is data: its issuers (label-derived keys) and its
+KYC tree, seeded from :mod:`zkredit.scenarios`.
+
+Defaults are embedded: SQLite under ``<data_dir>/<party>/``, the in-process py-evm
+chain, the in-process job queue. ``rpc_url``, ``database_url`` and ``redis_url``
+switch each to a real service.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from zkredit.agents.common.app import AgentCard
-from zkredit.agents.common.messaging import PeerDirectory
 from zkredit.agents.common.runtime import PartyRuntime
 from zkredit.agents.launcher import ThreadedServer, free_port
-from zkredit.agents.onchain import (
-    ChainAnchorer,
-    ChainLender,
-    ChainRootPublisher,
-    ChainTrust,
-    RegistryDirectory,
-    submission_signer,
+from zkredit.agents.onchain import ChainRootPublisher, submission_signer
+from zkredit.bootstrap import (
+    AGENTS,
+    AgentHost,
+    AgentOptions,
+    ChainContext,
+    ZKServices,
+    agent_account,
+    build_agent,
+    build_gateway,
+    require_startable,
 )
-from zkredit.bootstrap import build_catalog, build_party_runtime
 from zkredit.chain.client import ChainClient
 from zkredit.chain.config import development_config
-from zkredit.chain.deployer import deploy
-from zkredit.chain.deployment import System
-from zkredit.chain.wallets import read_dev_keys
+from zkredit.chain.deployment import Deployment, System
 from zkredit.issuers.registry import IssuerRegistry
-from zkredit.jobs.api import JobId
+from zkredit.ops.deploy import DeployManager
+from zkredit.scenarios import demo_kyc_tree, demo_registry
 from zkredit.settings import Settings, load_settings
 from zkredit.zk.manifest import CircuitCatalog
-from zkredit.zk.pool import PooledProver, ProverPool
-from zkredit.zk.prover import Groth16pyBackend
 
-AGENTS = ("worker", "credit", "remittance", "receiver")
 SEED_PORTS = {"gateway": 3000, "worker": 3001, "credit": 3002, "remittance": 3003,
               "receiver": 3004}
 
@@ -62,6 +64,22 @@ def choose_ports(seed: bool) -> dict[str, int]:
     return {name: free_port() for name in SEED_PORTS}
 
 
+def settings_for(data_dir: Path, ports: dict[str, int], *, env: str = "development",
+                 database_url: str | None = None, redis_url: str | None = None,
+                 rpc_url: str | None = None, deployments_dir: Path | None = None,
+                 check: bool = True) -> Settings:
+    """The environment's settings with this run's data directory, ports and services."""
+    return load_settings(
+        check=check, env=env,
+        database={"url": database_url} if database_url else {},
+        queue={"redis_url": redis_url} if redis_url else {},
+        chain={"rpc_url": rpc_url} if rpc_url else {},
+        agents={f"{n}_port": ports[n] for n in AGENTS},
+        app={"data_dir": data_dir, "port": ports["gateway"],
+             **({"deployments_dir": deployments_dir} if deployments_dir else {})},
+    )
+
+
 @dataclass
 class LiveSystem:
     data_dir: Path
@@ -72,7 +90,7 @@ class LiveSystem:
     capture_bodies: bool = True
     prover_workers: int = 2
     only: frozenset[str] = frozenset(SEED_PORTS)
-    """Which services this process runs (``zkredit serve <agent>`` runs one)."""
+    """Which services this process runs."""
     schema_prefix: str | None = None
     """PostgreSQL schemas and Redis namespaces get this prefix (tests run side by side)."""
     rail_latency_s: float = 0.0
@@ -81,200 +99,86 @@ class LiveSystem:
     anchor_every_s: int = 60
     settings: Settings = field(init=False)
     ports: dict[str, int] = field(default_factory=dict)
-    runtimes: dict[str, PartyRuntime] = field(default_factory=dict)
+    hosts: dict[str, AgentHost] = field(default_factory=dict)
     servers: dict[str, ThreadedServer] = field(default_factory=dict)
-    services: dict[str, Any] = field(default_factory=dict)
     client: ChainClient | None = None
     system: System | None = None
     issuers: IssuerRegistry | None = None
     catalog: CircuitCatalog | None = None
-    pool: ProverPool | None = None
+    _gateway: Any = None
+
+    @property
+    def runtimes(self) -> dict[str, PartyRuntime]:
+        return {name: host.runtime for name, host in self.hosts.items()}
+
+    @property
+    def services(self) -> dict[str, Any]:
+        return {name: host.service for name, host in self.hosts.items()}
 
     # -- lifecycle ---------------------------------------------------------------------
 
     def start(self) -> LiveSystem:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self.ports = self.ports or choose_ports(self.seed_ports)
-        self.settings = load_settings(
-            database={"url": self.database_url} if self.database_url else {},
-            queue={"redis_url": self.redis_url} if self.redis_url else {},
-            agents={f"{n}_port": self.ports[n] for n in AGENTS},
-            app={"data_dir": self.data_dir},
-        )
-        self.catalog = build_catalog(self.settings)
+        self.settings = settings_for(
+            self.data_dir, self.ports, database_url=self.database_url,
+            redis_url=self.redis_url, rpc_url=self.rpc_url,
+            deployments_dir=self.data_dir / "chain")
+        zk = ZKServices.build(self.settings)
+        require_startable(self.settings, zk, "the demo")
+        self.catalog = zk.catalog
         self.client = (ChainClient.connect(self.rpc_url) if self.rpc_url
                        else ChainClient.embedded())
         deployer = self.client.dev_accounts()[0]
-        self.issuers = IssuerRegistry.open(self.data_dir / "issuers", demo_keys=True)
-        chain_dir = self.data_dir / "chain"
-        config = development_config(self.settings, self.issuers)
-        report = deploy(self.client, config, deployer, chain_dir)
-        self.system = report.deployment.system(self.client, deployer)
-        wallets = read_dev_keys(chain_dir, self.client.chain_id)
-        directory = RegistryDirectory(self.system)
-        resolve = PeerDirectory(
-            overrides={n: f"http://127.0.0.1:{self.ports[n]}" for n in AGENTS},
-            lookup=directory.base_url,
-        )
-        chain_id = self.client.chain_id
-        for name in AGENTS:
-            if name not in self.only:
-                continue
-            self.runtimes[name] = build_party_runtime(
-                name, self.settings, self.data_dir, wallets[name], directory, resolve,
-                chain_id=chain_id, chain=self.system, schema_prefix=self.schema_prefix,
-            )
+        self.issuers = demo_registry(self.data_dir / "issuers")
+        agents = tuple(n for n in AGENTS if n in self.only)
+        config = development_config(self.settings, self.issuers,
+                                    kyc_roots=(int(demo_kyc_tree().root),))
+        DeployManager(self.settings, self.client, deployer, config,
+                      self.settings.app.deployments_dir, zk=zk,
+                      schema_prefix=self.schema_prefix, parties=agents).run()
+        deployment = Deployment.load(self.settings.app.deployments_dir, self.client.chain_id)
+        self.system = deployment.system(self.client, deployer)
+        chain = ChainContext(self.client, deployment)
+        options = AgentOptions(
+            capture_bodies=self.capture_bodies, rail_latency_s=self.rail_latency_s,
+            rail_fail_accounts=self.rail_fail_accounts, schema_prefix=self.schema_prefix,
+            prover_processes=self.prover_workers, anchor_every_n=self.anchor_every_n,
+            anchor_every_s=self.anchor_every_s)
         (self.data_dir / "gateway" / "logs").mkdir(parents=True, exist_ok=True)
-        self._build_apps(directory, deployer)
-        self._register_anchoring()
-        for runtime in self.runtimes.values():
-            runtime.jobs.start()
-        self._anchor_stop = threading.Event()
-        self._anchor_thread = threading.Thread(target=self._anchor_loop, daemon=True,
-                                               name="audit-anchoring")
-        self._anchor_thread.start()
+        for name in agents:
+            self.hosts[name] = build_agent(name, self.settings, chain,
+                                           agent_account(self.settings, name), zk, options)
+            self.servers[name] = ThreadedServer(self.hosts[name].app, self.ports[name]).start()
+        if "gateway" in self.only:
+            self._gateway = build_gateway(self.settings)
+            self.servers["gateway"] = ThreadedServer(self._gateway, self.ports["gateway"]).start()
+        for host in self.hosts.values():
+            host.start()
         return self
 
-    # -- audit anchoring: a job per party, scheduled every N entries or T seconds ---------
-
-    def _register_anchoring(self) -> None:
-        from zkredit.chain.contracts.base import role
-
-        assert self.system is not None and self.client is not None
-        system, chain_id = self.system, self.client.chain_id
-        for runtime in self.runtimes.values():
-            if system.anchor is not None:
-                system.anchor.ensure_role(role("ANCHOR_ROLE"), runtime.account.address)
-
-            def anchor_job(payload: dict[str, Any], rt: PartyRuntime = runtime
-                           ) -> dict[str, Any]:
-                record = rt.audit.anchor_head(ChainAnchorer(system, rt.account), chain_id)
-                return {"tx_hash": record.tx_hash if record else None}
-
-            runtime.jobs.register("audit.anchor", anchor_job, max_attempts=8)
-
-    def _anchor_loop(self) -> None:
-        while not self._anchor_stop.wait(1.0):
-            self.schedule_anchors()
-
-    def schedule_anchors(self, *, force: bool = False) -> dict[str, JobId]:
-        """Enqueue an anchoring job for each party whose log is due (idempotent per head)."""
-        now = dt.datetime.now(dt.UTC)
-        jobs: dict[str, JobId] = {}
-        for name, runtime in self.runtimes.items():
-            audit = runtime.audit
-            if force or audit.pending_anchor(self.anchor_every_n, self.anchor_every_s, now):
-                head = audit.head()
-                if head is not None:
-                    jobs[name] = runtime.jobs.enqueue("audit.anchor", {"seq": head.seq},
-                                                      dedup_key=f"anchor:{head.seq}")
-        return jobs
-
-    def _card(self, name: str, directory: RegistryDirectory) -> AgentCard:
-        return AgentCard(
-            name=f"ZKredit {name} agent", description=f"The {name} agent.",
-            url=f"http://127.0.0.1:{self.ports[name]}",
-            wallet=self.runtimes[name].account.address, agent_id=directory.agent_id(name),
-            registry=str(self.system.identity.address) if self.system else None,
-            chain_id=self.client.chain_id if self.client else None,
-        )
-
-    def _build_apps(self, directory: RegistryDirectory, deployer: Any) -> None:
-        from zkredit.agents.credit.app import create_app as credit_app
-        from zkredit.agents.credit.service import CreditService
-        from zkredit.agents.gateway.app import create_app as gateway_app
-        from zkredit.agents.receiver import app as receiver
-        from zkredit.agents.remittance import app as remittance
-        from zkredit.agents.worker.app import create_app as worker_app
-        from zkredit.agents.worker.service import WorkerService
-        from zkredit.agents.worker.vault import Keyring
-        from zkredit.agents.worker.vaultstore import Vault
-
-        assert self.system is not None and self.catalog is not None
-        system, catalog = self.system, self.catalog
-        trust = ChainTrust(system)
-        verifier = Groth16pyBackend(catalog)
-        rt = self.runtimes
-        only = self.only
-        apps: dict[str, Any] = {}
-
-        def prover() -> PooledProver:
-            if self.pool is None:
-                self.pool = ProverPool(catalog, self.prover_workers)
-            return PooledProver(self.pool, verifier)
-
-        if "worker" in only:
-            worker = WorkerService(
-                rt["worker"],
-                Vault(rt["worker"].db, Keyring.from_settings(
-                    self.settings.security.encryption_key,
-                    development=self.settings.is_development)),
-                prover,
-                submission_signer(str(system.zk.address), system.client.chain_id,
-                                  read_dev_keys(self.data_dir / "chain",
-                                                system.client.chain_id)["credit"].address),
-                trust.is_trusted_issuer,
-            )
-            worker.register_jobs()
-            self.services["worker"] = worker
-            apps["worker"] = worker_app(rt["worker"], worker, self._card("worker", directory))
-        if "credit" in only:
-            lender = ChainLender(system, account=rt["credit"].account,
-                                 agent_id=directory.agent_id("credit") or 0)
-            credit = CreditService(rt["credit"], catalog, lender)
-            self.services["credit"] = credit
-            apps["credit"] = credit_app(rt["credit"], credit, self._card("credit", directory),
-                                        capture=self.capture_bodies)
-        if "remittance" in only:
-            settlement = None
-            if system.zkusd is not None:
-                from zkredit.agents.onchain import ZkUsdSettlement
-
-                account = rt["remittance"].account
-                if system.zkusd.balance_of(account.address) < 10**9:
-                    system.zkusd.mint(account.address, 10**12)  # demo float, test token
-                partner = read_dev_keys(self.data_dir / "chain",
-                                        system.client.chain_id)["receiver"].address
-                settlement = ZkUsdSettlement(system, account, partner)
-            remit = remittance.build_services(
-                rt["remittance"], trust=trust, verifier=verifier, settlement=settlement,
-                public_url=f"http://127.0.0.1:{self.ports['remittance']}")
-            self.services["remittance"] = remit
-            apps["remittance"] = remittance.create_app(rt["remittance"], remit,
-                                                       capture=self.capture_bodies)
-        if "receiver" in only:
-            from zkredit.agents.receiver.rails import sandbox_rails
-
-            recv = receiver.build_services(
-                rt["receiver"], public_url=f"http://127.0.0.1:{self.ports['receiver']}",
-                rails=sandbox_rails(latency_s=self.rail_latency_s,
-                                    fail_accounts=self.rail_fail_accounts))
-            self.services["receiver"] = recv
-            apps["receiver"] = receiver.create_app(rt["receiver"], recv,
-                                                   capture=self.capture_bodies)
-        if "gateway" in only:
-            apps["gateway"] = gateway_app(lambda: {n: f"http://127.0.0.1:{self.ports[n]}"
-                                                   for n in AGENTS})
-        for name, app in apps.items():
-            self.servers[name] = ThreadedServer(app, self.ports[name]).start()
-
     def stop(self) -> None:
-        if getattr(self, "_anchor_stop", None) is not None:
-            self._anchor_stop.set()
         for server in self.servers.values():
             server.stop()
-        for runtime in self.runtimes.values():
-            runtime.jobs.stop(timeout=5)
-            runtime.peers.close()
-            runtime.db.dispose()
-        if self.pool is not None:
-            self.pool.close()
+        if self._gateway is not None:
+            self._gateway.state.prober.stop()
+        for host in self.hosts.values():
+            host.stop(timeout=5)
 
     def __enter__(self) -> LiveSystem:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+    def anchor_audit_logs(self) -> dict[str, str]:
+        """Anchor every agent's current audit head now, through the anchoring jobs."""
+        out = {}
+        for name, host in self.hosts.items():
+            tx = host.anchoring.anchor_now() if host.anchoring is not None else None
+            if tx:
+                out[name] = tx
+        return out
 
     # -- what the demo flows need ---------------------------------------------------------
 
@@ -288,22 +192,15 @@ class LiveSystem:
         return f"http://127.0.0.1:{self.ports['worker']}"
 
     def publish_kyc_root(self) -> str:
+        """The KYC provider (here: the deployer, who holds the role) publishes its root."""
         assert self.system is not None and self.issuers is not None
-        return self.issuers.kyc_provider().publish(ChainRootPublisher(self.system))
+        tx = self.issuers.kyc_provider().publish(ChainRootPublisher(self.system))
+        self.issuers.save()
+        return tx
 
     def today(self) -> dt.date:
         assert self.client is not None
         return dt.datetime.fromtimestamp(self.client.now(), dt.UTC).date()
-
-    def anchor_audit_logs(self) -> dict[str, str]:
-        """Anchor every agent's current audit head now, through the anchoring jobs."""
-        out = {}
-        for name, job in self.schedule_anchors(force=True).items():
-            status = self.runtimes[name].jobs.wait(job, timeout=60)
-            tx = (status.result or {}).get("tx_hash")
-            if tx:
-                out[name] = str(tx)
-        return out
 
     def repay_installment(self, loan_id: str) -> dict[str, Any]:
         """The borrower pays an installment; the lender records it (its HTTP API)."""

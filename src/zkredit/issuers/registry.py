@@ -31,6 +31,22 @@ ROLES: dict[str, CredentialType] = {
 }
 
 
+LABEL_PREFIX = "zkredit demo: issuer "
+
+
+def label_derived_key(role: str) -> IssuerKey:
+    """The issuer key derived from a public label: anyone can compute it, so only the
+    development environment may trust it (the demo's issuers use these)."""
+    import hashlib
+
+    return IssuerKey(hashlib.sha256(f"{LABEL_PREFIX}{role}".encode()).digest())
+
+
+def label_derived_public_keys() -> set[tuple[int, int]]:
+    """The public keys of every role's label-derived key (refused outside development)."""
+    return {(label_derived_key(r).public.x, label_derived_key(r).public.y) for r in ROLES}
+
+
 class RootPublisher(Protocol):
     """Publishes a KYC Merkle root on chain; returns the transaction hash."""
 
@@ -98,17 +114,17 @@ class IssuerRegistry:
         return self.directory / "state.json"
 
     @classmethod
-    def open(cls, directory: Path, *, demo_keys: bool = False) -> IssuerRegistry:
-        """Load the state, or create one issuer per role (demo keys if asked)."""
+    def open(cls, directory: Path, *, seed: Mapping[str, Issuer] | None = None
+             ) -> IssuerRegistry:
+        """Load the state, or create one issuer per role: ``seed``'s where given, else
+        with a fresh random key."""
         reg = cls(directory)
         if reg.state_path.is_file():
             reg._load()
             return reg
-        from zkredit.scenarios import demo_issuer
-
         for role in ROLES:
-            key = demo_issuer(role) if demo_keys else IssuerKey.generate()
-            reg.issuers[role] = Issuer(f"demo {role}" if demo_keys else role, role, key)
+            given = (seed or {}).get(role)
+            reg.issuers[role] = given or Issuer(role, role, IssuerKey.generate())
         reg.kyc = KycProvider(reg.issuers["kyc"])
         reg.save()
         return reg

@@ -20,17 +20,20 @@ def build_queue(
     namespace: str = "zkredit",
     worker_threads: int = 0,
     inprocess_workers: int = 2,
+    queues: frozenset[str] | None = None,
 ) -> StoreQueue:
     """The product's queue (a :class:`zkredit.jobs.api.JobQueue`).
 
     With ``redis_url``: a Redis queue; ``worker_threads`` > 0 makes this process
-    consume too (``python -m zkredit.jobs.worker`` is the usual consumer).
+    consume too (``python -m zkredit.jobs.worker`` is the usual consumer), from ``queues``
+    only when given (default: every queue it registered kinds on).
     Without: an in-process executor with ``inprocess_workers`` threads, whose
     jobs persist in ``table`` (default :data:`zkredit.jobs.table.jobs`, created if
     missing) behind ``engine``, or only in memory when no engine is given.
     """
     if redis_url:
-        options = RedisQueueOptions(namespace=namespace, worker_threads=worker_threads)
+        options = RedisQueueOptions(namespace=namespace, worker_threads=worker_threads,
+                                    queues=queues)
         return RedisJobQueue(redis_url, options)
     store: PollableJobStore
     if engine is None:

@@ -98,6 +98,8 @@ class Server:
             "all",
             "--data-dir",
             str(self.data),
+            "--deployments-dir",
+            str(self.data / "chain"),
             "--rpc-url",
             self.rpc_url,
             "--port-base",
@@ -383,7 +385,7 @@ def test_killed_mid_proof_and_mid_payout_completes_exactly_once(
     system = Deployment.load(server.data / "chain", client.chain_id).system(
         client, client.dev_accounts()[0]
     )
-    registry = IssuerRegistry.open(server.data / "issuers", demo_keys=True)
+    registry = IssuerRegistry.open(server.data / "issuers")  # made by `serve all`
     parties = cast(DemoSystem, Parties(registry, system, server.worker_url))
     out = Outcome("crash-resume")
     birth = (SAMUEL.birth_date.year, SAMUEL.birth_date.month, SAMUEL.birth_date.day)

@@ -246,7 +246,7 @@ def test_killed_mid_proof_and_mid_payout_completes_exactly_once_on_postgres_and_
         client, client.dev_accounts()[0]
     )
     dbs.chain_id = client.chain_id
-    registry = IssuerRegistry.open(server.data / "issuers", demo_keys=True)
+    registry = IssuerRegistry.open(server.data / "issuers")  # made by `serve all`
     parties = cast(DemoSystem, Parties(registry, system, server.worker_url))
     out = Outcome("crash-resume-services")
     birth = (SAMUEL.birth_date.year, SAMUEL.birth_date.month, SAMUEL.birth_date.day)

@@ -42,6 +42,7 @@ from zkredit.chain.policy import OnChainPolicy, PolicyTerms
 from zkredit.chain.submit import submit_application
 from zkredit.chain.wallets import agent_dev_wallet
 from zkredit.errors import InputError
+from zkredit.scenarios import SAMUEL, demo_kyc_tree, demo_registry
 from zkredit.settings import load_settings
 from zkredit.store.audit import Anchorer
 from zkredit.zk.prover import Groth16pyBackend
@@ -159,7 +160,9 @@ class ChainSuite:
     def deployed(cls, chain: ChainClient, tmp_path_factory: pytest.TempPathFactory) -> Deployed:
         directory = tmp_path_factory.mktemp("deployments")
         deployer = chain.add_account(chain.dev_accounts()[0])
-        config = development_config(load_settings(check=False))
+        config = development_config(
+            load_settings(check=False), demo_registry(tmp_path_factory.mktemp("issuers")),
+            kyc_roots=(int(demo_kyc_tree().root),))
         report = deploy(chain, config, deployer, directory)
         system = report.deployment.system(chain, sender=deployer)
         return Deployed(report, deployer, directory, config, system)
@@ -173,7 +176,8 @@ class ChainSuite:
 
     @staticmethod
     def _prove(deployed: Deployed, backend: Groth16pyBackend) -> Application:
-        inputs = chain_inputs(deployed.system, deployed.deployer.address)
+        inputs = chain_inputs(deployed.system, deployed.deployer.address, applicant=SAMUEL,
+                              kyc_tree=demo_kyc_tree())
         proofs = prove_statements(backend, inputs)
         return Application(deployed.deployment.policy_hash, proofs)
 

@@ -14,8 +14,6 @@ from zkredit.chain.backends import ANVIL_MNEMONIC
 from zkredit.chain.client import ChainClient
 from zkredit.chain.config import (
     AgentSpec,
-    demo_issuer_keys,
-    demo_kyc_tree,
     development_config,
     production_config,
 )
@@ -27,7 +25,7 @@ from zkredit.chain.wallets import agent_dev_wallet, read_dev_keys, write_dev_key
 from zkredit.domain.policy import DEFAULT_DENIED_JURISDICTIONS
 from zkredit.errors import ConfigurationError
 from zkredit.issuers.registry import IssuerRegistry
-from zkredit.scenarios import JOHN, SAMUEL
+from zkredit.scenarios import JOHN, SAMUEL, demo_issuer_keys, demo_kyc_tree, demo_registry
 from zkredit.settings import Environment, Settings, load_settings
 
 OWN_KEY = Account.from_key("0x" + "5a" * 32)
@@ -37,13 +35,14 @@ def _settings(**chain: str) -> Settings:
     return load_settings(check=False, chain=chain, app={"data_dir": Path("/nonexistent")})
 
 
-def test_development_config_matches_the_issue(settings: Settings) -> None:
-    config = development_config(settings)
+def test_development_config_matches_the_issue(settings: Settings, tmp_path: Path) -> None:
+    tree = demo_kyc_tree()
+    config = development_config(settings, demo_registry(tmp_path),
+                                kyc_roots=(int(tree.root),))
     assert config.policy == OnChainPolicy.default("NGN")
     assert config.policy.policy.min_monthly_income_minor == 50_000_000
     assert config.deny_list == DEFAULT_DENIED_JURISDICTIONS
     assert config.issuers == demo_issuer_keys() and sorted(config.issuers) == [1, 2, 3, 4]
-    tree = demo_kyc_tree()
     assert tree.index_of(SAMUEL.subject) == 0 and tree.index_of(JOHN.subject) == 1
     assert config.kyc_roots == (int(tree.root),)
     assert [(a.name, a.uri) for a in config.agents] == [
@@ -72,17 +71,19 @@ def test_dev_wallets_are_deterministic_and_their_keys_file_is_private(tmp_path: 
     assert read_dev_keys(tmp_path, 1) == {}
 
 
-def test_production_refuses_development_material(settings: Settings) -> None:
-    dev = replace(development_config(settings), environment=Environment.PRODUCTION)
+def test_production_refuses_development_material(settings: Settings, tmp_path: Path) -> None:
+    dev = replace(development_config(settings, demo_registry(tmp_path)),
+                  environment=Environment.PRODUCTION)
     Account.enable_unaudited_hdwallet_features()
     anvil0 = Account.from_mnemonic(ANVIL_MNEMONIC, account_path="m/44'/60'/0'/0/0")
     problems = "\n".join(deployment_problems(dev, anvil0, "single-party-dev"))
     for expected in (
         "single-party-dev",
         "public development account",
-        "demo issuer keys",
+        "label-derived (demo) issuer keys",
         "zkUSD",
         "derived development wallet",
+        "uses derived development wallets",
         "funding agent wallets",
     ):
         assert expected in problems, expected

@@ -84,11 +84,20 @@ class WorkerService:
     def jobs(self) -> JobQueue:
         return self.runtime.jobs
 
-    def register_jobs(self) -> None:
+    def register_jobs(self, *, prove_queue: str | None = None) -> None:
+        """Register the job kinds; ``prove_queue`` routes proving to its own queue (the one
+        ``zkredit worker prover`` processes consume)."""
         self.jobs.register("worker.loan.run", self._job_loan_run, max_attempts=6)
         self.jobs.register("worker.loan.accept", self._job_loan_accept, max_attempts=6)
         self.jobs.register("worker.remit.run", self._job_remit_run, max_attempts=6)
-        self.jobs.register("worker.prove", self._job_prove, max_attempts=3)
+        self.register_prove_job(prove_queue)
+
+    def register_prove_job(self, queue: str | None = None) -> None:
+        """Proving only: what a prover worker process serves."""
+        if queue:
+            self.jobs.register("worker.prove", self._job_prove, max_attempts=3, queue=queue)
+        else:
+            self.jobs.register("worker.prove", self._job_prove, max_attempts=3)
 
     # -- identities and credentials ----------------------------------------------
 

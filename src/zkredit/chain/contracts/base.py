@@ -63,6 +63,20 @@ class AccessControlled(ContractWrapper):
     def grant_role(self, role_id: bytes, account: str, sender: Sender | None = None) -> TxReceipt:
         return self._send(self.fn.grantRole(role_id, account), sender)
 
+    def revoke_role(self, role_id: bytes, account: str, sender: Sender | None = None) -> TxReceipt:
+        return self._send(self.fn.revokeRole(role_id, account), sender)
+
+    def begin_admin_transfer(self, new_admin: str, sender: Sender | None = None) -> TxReceipt:
+        """Start the delayed hand-over of ``DEFAULT_ADMIN_ROLE`` (OpenZeppelin admin rules)."""
+        return self._send(self.fn.beginDefaultAdminTransfer(new_admin), sender)
+
+    def cancel_admin_transfer(self, sender: Sender | None = None) -> TxReceipt:
+        return self._send(self.fn.cancelDefaultAdminTransfer(), sender)
+
+    def pending_admin(self) -> str:
+        pending = self._call(self.fn.pendingDefaultAdmin())
+        return str(pending[0])
+
     def ensure_role(self, role_id: bytes, account: str, sender: Sender | None = None) -> bool:
         """Grant ``role_id`` unless ``account`` holds it; True when a transaction was sent."""
         if self.has_role(role_id, account):

@@ -1,0 +1,1 @@
+"""Operating ZKredit: deployment manager, and (later) health, backup and diagnosis tools."""
