@@ -136,3 +136,18 @@ def install_telemetry(app: FastAPI, name: str, registry: CollectorRegistry) -> N
         registry.register(collector)
     app.add_middleware(TelemetryMiddleware, agent=agent)
     app.state.telemetry = agent
+
+
+def install_metrics_endpoint(app: FastAPI, name: str) -> CollectorRegistry:
+    """``GET /metrics`` plus :func:`install_telemetry`, for an app not made by create_agent_app."""
+    from fastapi import Response
+    from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+    registry = CollectorRegistry()
+    install_telemetry(app, name, registry)
+
+    @app.get("/metrics", tags=["ops"], include_in_schema=False)
+    def metrics_endpoint() -> Response:
+        return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
+
+    return registry

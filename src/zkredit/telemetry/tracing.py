@@ -80,8 +80,21 @@ def configure(
 
 
 def traces_url(endpoint: str) -> str:
-    """The OTLP/HTTP traces URL of a collector base URL (``http://jaeger:4318``)."""
-    base = endpoint.rstrip("/")
+    """The OTLP/HTTP traces URL for a collector URL.
+
+    ``http://jaeger:4318`` gives ``http://jaeger:4318/v1/traces``. The seed's
+    ``JAEGER_ENDPOINT`` names Jaeger's legacy Thrift collector
+    (``http://jaeger:14268/api/traces``); the same Jaeger takes OTLP on port 4318
+    (any other port is kept: a proxy or a test collector).
+    """
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(endpoint.rstrip("/"))
+    if parts.path.endswith("/api/traces"):
+        port = 4318 if parts.port in (None, 14268) else parts.port
+        netloc = f"{parts.hostname or 'localhost'}:{port}"
+        return urlunsplit((parts.scheme or "http", netloc, "/v1/traces", "", ""))
+    base = urlunsplit(parts)
     return base if base.endswith("/v1/traces") else base + "/v1/traces"
 
 

@@ -12,6 +12,7 @@ from fastapi.responses import JSONResponse
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from tests.unit.telemetry.support import family_names, samples, value
+from zkredit import __version__
 from zkredit.agents.common.app import AgentCard, create_agent_app
 from zkredit.agents.launcher import ThreadedServer, free_port
 from zkredit.telemetry import metrics, state, tracing
@@ -137,3 +138,14 @@ def test_telemetry_off_serves_no_telemetry_and_installs_no_middleware() -> None:
         text = client.get("/metrics").text
     assert "http_requests_total" not in text
     assert metrics.current() is metrics.NULL
+
+
+def test_the_gateway_serves_metrics_too() -> None:
+    from zkredit.agents.gateway.app import create_app
+
+    with serving(create_app(lambda: {})) as client:
+        client.get("/health/live")
+        text = client.get("/metrics").text
+    assert value(text, "http_requests_total", method="GET", route="/health/live",
+                 status="200") is not None
+    assert value(text, "zkredit_build_info", agent="gateway", version=__version__) == 1.0

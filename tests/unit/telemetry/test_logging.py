@@ -100,3 +100,4 @@ def test_the_party_log_file_is_redacted_too(tmp_path: Path) -> None:
 )
 def test_the_deny_list(name: str, private: bool) -> None:
     assert privacy.is_private(name) is private
+

@@ -19,6 +19,7 @@ from zkredit import __version__
 from zkredit.agents.common import problems
 from zkredit.agents.common.health import Readiness, health_router
 from zkredit.agents.gateway.prober import AgentProbe, AgentProber
+from zkredit.telemetry.http import install_metrics_endpoint
 
 
 def create_app(agents: Callable[[], dict[str, str]], *, probe_interval_s: float = 1.0,
@@ -49,6 +50,7 @@ def create_app(agents: Callable[[], dict[str, str]], *, probe_interval_s: float 
 
     app = FastAPI(title="ZKredit gateway", version=__version__, lifespan=lifespan)
     problems.install(app)
+    install_metrics_endpoint(app, "gateway")
     app.include_router(health_router("gateway", readiness))
     app.state.prober = prober
     app.state.readiness = readiness
