@@ -198,14 +198,17 @@ class AgentOptions:
 
 
 def agent_urls(settings: Settings) -> dict[str, str]:
-    """Where each service listens, as configured (``agents.<name>_host`` / ``_port``)."""
+    """Where each service is reached, as configured (``agents.<name>_host`` / ``_port``;
+    https when the agents serve TLS themselves, trusted through the system store or
+    ``SSL_CERT_FILE``)."""
     a = settings.agents
+    scheme = "https" if settings.security.tls_enabled else "http"
     out = {}
     for name in SERVICES:
         port = settings.app.port if name == "gateway" else getattr(a, f"{name}_port")
         host = getattr(a, f"{name}_host", "127.0.0.1")
         host = "127.0.0.1" if host in ("0.0.0.0", "::") else host
-        out[name] = f"http://{host}:{port}"
+        out[name] = f"{scheme}://{host}:{port}"
     return out
 
 

@@ -161,18 +161,23 @@ def serve_one(name: str, opts: ServeOptions) -> None:
     if name == "gateway":
         app = build_gateway(settings)
     else:
+        account = agent_account(settings, name)  # refuses a label-derived key by name
         chain = open_chain(settings)
         options = AgentOptions(rail_latency_s=opts.rail_latency_ms / 1000,
                                schema_prefix=opts.schema_prefix,
                                external_provers=opts.external_provers)
-        hosted = build_agent(name, settings, chain, agent_account(settings, name), zk, options)
+        hosted = build_agent(name, settings, chain, account, zk, options)
         app = hosted.app
     url = agent_urls(settings)[name]
     port = int(url.rsplit(":", 1)[1])
-    bind = opts.host or "127.0.0.1"
+    bind = opts.host or bind_address(getattr(settings.agents, f"{name}_host", "127.0.0.1"))
+    tls: dict[str, Any] = {}
+    if settings.security.tls_enabled:
+        tls = {"ssl_certfile": str(settings.security.tls_cert),
+               "ssl_keyfile": str(settings.security.tls_key)}
     config = uvicorn.Config(app, host=bind, port=port, log_level="warning", lifespan="off",
                             access_log=False, log_config=None,
-                            timeout_graceful_shutdown=int(GRACE_S))
+                            timeout_graceful_shutdown=int(GRACE_S), **tls)
     server = _DrainingServer(config, app)
     if hosted is not None:
         hosted.start()
@@ -186,6 +191,18 @@ def serve_one(name: str, opts: ServeOptions) -> None:
         else:
             app.state.prober.stop()
     err_console.print(f"{name} agent stopped", highlight=False)
+
+
+def bind_address(host: str) -> str:
+    """Where to listen for a configured host: an address as given; a name (a compose or
+    Kubernetes service others reach us by) on every interface."""
+    import ipaddress
+
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return "0.0.0.0"
+    return host
 
 
 class _DrainingServer:
