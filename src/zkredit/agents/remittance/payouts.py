@@ -8,6 +8,7 @@ from typing import Any, Protocol
 from zkredit.agents.common.messaging import Peers
 
 PAYOUT_REQUEST = "receiver.payout.request"
+PAYOUT_STATUS = "receiver.payout.status"
 
 
 class PayoutGateway(Protocol):
@@ -18,6 +19,15 @@ class PayoutGateway(Protocol):
 
         Raises :class:`~zkredit.agents.common.messaging.PeerError` when the partner
         refuses the request or cannot be reached.
+        """
+        ...
+
+    def payout_status(self, transfer_id: str) -> dict[str, Any]:
+        """What the partner recorded for ``transfer_id``: the same shape, status ``pending``
+        while it is still paying.
+
+        Raises :class:`~zkredit.agents.common.messaging.PeerError` (404 when the partner
+        has no payout for the transfer, i.e. never started one).
         """
         ...
 
@@ -36,4 +46,9 @@ class PeerPayoutGateway:
             payload,
             idempotency_key=idempotency_key,
             correlation_id=str(payload.get("transfer_id", "")) or None,
+        )
+
+    def payout_status(self, transfer_id: str) -> dict[str, Any]:
+        return self.peers.send(
+            self.agent, PAYOUT_STATUS, {"transfer_id": transfer_id}, correlation_id=transfer_id
         )

@@ -12,6 +12,7 @@ funded              compliance: proof, nullifier, limits,           ``fee`` when
                     → compliance_passed / held / failed
 compliance_passed   hand over to the payout partner → sent          ``fx`` (``transfer``)
 sent                ``receiver.payout.request`` → paid_out/failed   ``payout`` or reversal
+                    (failed only on the receiver's explicit answer)
 paid_out            settle, receipt → completed
 failed              refund → refunded                               ``refund``
 ==================  ==============================================  ======================
@@ -22,6 +23,13 @@ publishes the event and schedules the next step. A step re-run after a crash
 therefore neither books twice nor skips the successor. Network calls (the payout,
 an on-chain settlement) happen outside any transaction and are idempotent by
 transfer id at the other end.
+
+A payout request that errors is ambiguous: an earlier attempt may have paid and
+only its reply been lost, and the 4xx that follows (clock skew, a rotated key, a
+rolling deploy) says nothing about the money. So only a payout record that says
+``failed`` (in the reply, or from ``receiver.payout.status``) leads to a refund.
+Anything else is retried; after the last attempt the transfer stays ``sent`` and
+is escalated to review (a reason on the transfer and an audit entry).
 """
 
 from __future__ import annotations
@@ -42,12 +50,14 @@ from zkredit.agents.remittance.receipts import build_receipt
 from zkredit.agents.remittance.repository import RemittanceRepository, amounts_of
 from zkredit.agents.remittance.settlement import Settlement, SettlementRequest
 from zkredit.domain.remittance import TransferEvent, TransferState
+from zkredit.jobs.api import current_job
 from zkredit.store.ledger import Ledger
 
 ADVANCE_JOB = "remittance.transfer.advance"
+ADVANCE_ATTEMPTS = 10
 COMPLIANCE_LOCK = "remittance-compliance"
-RETRYABLE_STATUSES = frozenset({408, 409, 425, 429})
-"""Peer answers that mean "try again later" rather than "no"."""
+REVIEW_REASON = "payout unconfirmed after every attempt; needs review"
+SETTLED_PAYOUTS = ("paid_out", "failed")
 
 _S, _E = TransferState, TransferEvent
 
@@ -85,7 +95,7 @@ class TransferPipeline:
         }
 
     def register(self) -> None:
-        self.runtime.jobs.register(ADVANCE_JOB, self.advance, max_attempts=10)
+        self.runtime.jobs.register(ADVANCE_JOB, self.advance, max_attempts=ADVANCE_ATTEMPTS)
 
     def schedule(self, transfer_id: str, state: TransferState) -> None:
         """Enqueue the step that leaves ``state`` (nothing for held or terminal states)."""
@@ -185,10 +195,12 @@ class TransferPipeline:
             if row.state != _S.SENT:
                 return TransferState(row.state)
             request = self._payout_request(row)
-        reply = self._ask_for_payout(transfer_id, request)
+        try:
+            reply = self._ask_for_payout(transfer_id, request)
+        except PayoutPending as pending:
+            self._escalate_on_last_attempt(transfer_id, pending)
+            raise
         status = reply.get("status")
-        if status not in ("paid_out", "failed"):
-            raise PayoutPending(f"the receiver answered status {status!r} for {transfer_id}")
         with self._locked(transfer_id) as s:
             repo = RemittanceRepository(s)
             row = self._row(repo, transfer_id)
@@ -222,13 +234,41 @@ class TransferPipeline:
         return request
 
     def _ask_for_payout(self, transfer_id: str, request: dict[str, Any]) -> dict[str, Any]:
+        """The receiver's payout record: ``paid_out`` or ``failed``; else PayoutPending."""
         try:
-            return self.payouts.request_payout(request, idempotency_key=transfer_id)
+            reply = self.payouts.request_payout(request, idempotency_key=transfer_id)
         except PeerError as exc:
-            if exc.http_status >= 500 or exc.http_status in RETRYABLE_STATUSES:
-                raise PayoutPending(f"payout of {transfer_id} not confirmed yet: {exc}") from exc
-            # The partner refused the request itself: it will not pay, so the sender is refunded.
-            return {"status": "failed", "reason": f"the payout partner refused: {exc.message}"}
+            # Ambiguous: maybe an earlier attempt paid. Ask what the receiver recorded.
+            try:
+                reply = self.payouts.payout_status(transfer_id)
+            except PeerError as lookup:
+                raise PayoutPending(
+                    f"payout of {transfer_id} not confirmed: {exc.message}; "
+                    f"status lookup: {lookup.message}"
+                ) from exc
+        status = reply.get("status")
+        if status not in SETTLED_PAYOUTS:
+            raise PayoutPending(f"the receiver has payout {transfer_id} as {status!r}")
+        return reply
+
+    def _escalate_on_last_attempt(self, transfer_id: str, pending: PayoutPending) -> None:
+        """Hand the transfer to a person when the job's last attempt is still unconfirmed."""
+        try:
+            job = current_job()
+        except LookupError:  # called outside a job: nothing is exhausted
+            return
+        if job.attempt < ADVANCE_ATTEMPTS:
+            return
+        with self._locked(transfer_id) as s:
+            row = self._row(RemittanceRepository(s), transfer_id)
+            if row.state != _S.SENT or REVIEW_REASON in row.reasons:
+                return
+            row.reasons = [*row.reasons, REVIEW_REASON]
+            row.updated_at = self.clock()
+            self.runtime.record("remittance.payout.review", {
+                "transfer_id": transfer_id, "attempts": job.attempt,
+                "last_error": pending.message}, session=s)
+        self.runtime.log("payout escalated to review", transfer_id=transfer_id)
 
     def _complete(self, transfer_id: str) -> TransferState:
         with self.runtime.db.session() as s:

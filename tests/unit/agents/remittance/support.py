@@ -21,6 +21,7 @@ from eth_account.signers.local import LocalAccount
 from zkredit.agents.common.envelope import StaticDirectory
 from zkredit.agents.common.messaging import Inbox, PeerError, Peers
 from zkredit.agents.common.runtime import PartyRuntime
+from zkredit.agents.receiver.schemas import PayoutLookup
 from zkredit.agents.receiver.service import ReceiverService
 from zkredit.domain.policy import CreditPolicy
 from zkredit.errors import ZKreditError
@@ -205,6 +206,13 @@ class LocalPayouts:
         self.calls += 1
         try:
             reply = self.receiver.payout(payload, "remittance")
+        except ZKreditError as exc:
+            raise PeerError("receiver", int(getattr(exc, "http_status", 500)), exc.message) from exc
+        return reply.model_dump(mode="json", exclude_none=True)
+
+    def payout_status(self, transfer_id: str) -> dict[str, Any]:
+        try:
+            reply = self.receiver.payout_status(PayoutLookup(transfer_id=transfer_id))
         except ZKreditError as exc:
             raise PeerError("receiver", int(getattr(exc, "http_status", 500)), exc.message) from exc
         return reply.model_dump(mode="json", exclude_none=True)
