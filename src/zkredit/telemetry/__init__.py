@@ -86,4 +86,5 @@ def serve_process_metrics(port: int, host: str = "0.0.0.0") -> Any:
     registry = CollectorRegistry()
     registry.register(http._Bridge(metrics.process_metrics().registry))
     registry.register(http.CIRCUITS)
+    registry.register(http.PROCESS)
     return start_http_server(port, addr=host, registry=registry)

@@ -18,7 +18,7 @@ from typing import Any
 
 from fastapi import FastAPI
 from opentelemetry.trace import SpanKind
-from prometheus_client import CollectorRegistry
+from prometheus_client import CollectorRegistry, ProcessCollector
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -119,6 +119,7 @@ class _BuildInfo(Collector):
 
 CIRCUITS = zkstatus.CircuitStatusCollector()
 CHAIN = chain.ChainCollector()
+PROCESS = ProcessCollector(registry=None)  # process_cpu_seconds_total, memory, fds, start
 
 
 def install_telemetry(app: FastAPI, name: str, registry: CollectorRegistry) -> None:
@@ -131,7 +132,8 @@ def install_telemetry(app: FastAPI, name: str, registry: CollectorRegistry) -> N
     agent = metrics.for_agent(name)
     agent.prepare(zkstatus.circuit_names())
     jobs.install()
-    collectors: list[Any] = [_Bridge(agent.registry), CIRCUITS, CHAIN, _BuildInfo(name)]
+    collectors: list[Any] = [_Bridge(agent.registry), CIRCUITS, CHAIN, PROCESS,
+                             _BuildInfo(name)]
     for collector in collectors:
         registry.register(collector)
     app.add_middleware(TelemetryMiddleware, agent=agent)

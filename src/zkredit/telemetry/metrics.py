@@ -35,6 +35,7 @@ _VERIFY_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1
 _TX_BUCKETS = (0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
 _GAS_BUCKETS = (21_000, 50_000, 100_000, 250_000, 500_000, 1e6, 2e6, 5e6, 1e7, 3e7)
 _JOB_BUCKETS = (0.01, 0.05, 0.1, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0)
+_COST_BUCKETS = (50, 100, 150, 200, 250, 300, 400, 500, 750, 1000)
 _DB_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0)
 
 
@@ -82,6 +83,10 @@ class AgentMetrics:
         self.db_query = Histogram(
             "zkredit_db_query_duration_seconds", "Time of one database statement",
             ["operation"], buckets=_DB_BUCKETS, registry=r)
+        self.quote_cost = Histogram(
+            "zkredit_remittance_quote_cost_bps", "Total cost (fees and FX markup) of each "
+            "issued quote, basis points of the principal (SDG 10.c: at most 300)", ["route"],
+            buckets=_COST_BUCKETS, registry=r)
         self.privacy = PrivacyAudit()
         self.privacy_inspections = Counter(
             "zkredit_privacy_inspections", "Messages, log records and span attributes inspected "
@@ -143,6 +148,9 @@ class AgentMetrics:
         op = operation if operation in DB_OPERATIONS else "other"
         self.db_query.labels(op).observe(seconds)
 
+    def quote_issued(self, route: str, total_cost_bps: int) -> None:
+        self.quote_cost.labels(route).observe(total_cost_bps)
+
     def privacy_inspected(self, source: str, flagged: bool) -> None:
         self.privacy_inspections.labels(source).inc()
         if flagged:
@@ -184,6 +192,9 @@ class NullMetrics(AgentMetrics):
         pass
 
     def db_statement(self, operation: str, seconds: float) -> None:
+        pass
+
+    def quote_issued(self, route: str, total_cost_bps: int) -> None:
         pass
 
     def privacy_inspected(self, source: str, flagged: bool) -> None:

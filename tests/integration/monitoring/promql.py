@@ -38,13 +38,22 @@ _STATE_METRIC = re.compile(r"\(\s*\"(zkredit_[a-z_]+)\",\s*\"[a-z_]+\",\s*\"(?:s
 
 EXTERNAL = {
     "up": "Prometheus: whether a scrape succeeded",
+    "scrape_duration_seconds": "Prometheus: how long a scrape took",
     "zkredit_backup_last_success_timestamp_seconds": "written by `zkredit backup` (issue 12)",
 }
 
 
+def _process_names() -> set[str]:
+    """What prometheus_client's ProcessCollector (on every agent registry) exports."""
+    from prometheus_client import ProcessCollector
+
+    return {s.name for family in ProcessCollector(registry=None).collect()
+            for s in family.samples}
+
+
 def exported_names() -> set[str]:
     """Every sample name ZKredit's code exports (with the client's suffixes)."""
-    names: set[str] = set(EXTERNAL)
+    names: set[str] = set(EXTERNAL) | _process_names()
     for path in (ROOT / "src" / "zkredit").rglob("*.py"):
         text = path.read_text()
         for kind, name in _DECLARED.findall(text):

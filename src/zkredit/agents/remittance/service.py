@@ -64,6 +64,7 @@ from zkredit.domain.sanctions import normalize_address
 from zkredit.errors import InputError
 from zkredit.store.idempotency import Claim, IdempotencyStore, request_hash
 from zkredit.store.ledger import Ledger
+from zkredit.telemetry import metrics as telemetry
 
 TRANSFER_ROUTE = "remittance.transfer.request"
 MAX_KEY_LENGTH = 180
@@ -134,6 +135,7 @@ class RemittanceService:
         with self.runtime.db.session() as s:
             RemittanceRepository(s).add_quote(quote_row(quote_id, scope, requested_by, q))
         self.runtime.log("quote issued", quote_id=quote_id, route=q.route.value)
+        telemetry.current().quote_issued(q.route.value, q.total_cost_bps)
         return QuoteReply(quote_id=quote_id, scope=scope, quote=QuoteJson.of(q))
 
     # -- transfers ----------------------------------------------------------------
