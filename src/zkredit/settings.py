@@ -225,6 +225,8 @@ class SecuritySettings(BaseSettings):
     tls_enabled: Annotated[bool, _env("ZKREDIT_TLS_ENABLED")] = False
     tls_cert: Annotated[Path | None, _env("ZKREDIT_TLS_CERT")] = None
     tls_key: Annotated[Path | None, _env("ZKREDIT_TLS_KEY")] = None
+    tls_proxy: Annotated[bool, _env("ZKREDIT_TLS_PROXY")] = False
+    """TLS ends at a trusted proxy (nginx, an Ingress) in front of plain-HTTP agents."""
 
 
 AREAS: dict[str, type[BaseSettings]] = {
@@ -321,7 +323,7 @@ class Settings(BaseModel):
                 f"LOG_LEVEL=debug{self._origin('app.log_level')} is refused in {env}: "
                 "debug logs can carry request data; set LOG_LEVEL=info"
             )
-        if not self.security.tls_enabled:
+        if not self.security.tls_enabled and not self.security.tls_proxy:
             problems.append(self._tls_off(env))
         problems.extend(self._keystore_password_problems(env))
         return problems
@@ -329,7 +331,9 @@ class Settings(BaseModel):
     def _tls_off(self, env: str) -> str:
         source = self.source_of("security.tls_enabled")
         fix = (
-            "set security.tls.enabled: true with tls.cert and tls.key, or ZKREDIT_TLS_ENABLED=true"
+            "set security.tls.enabled: true with tls.cert and tls.key (ZKREDIT_TLS_ENABLED=true), "
+            "or, when TLS ends at nginx or an Ingress, security.tls.proxy: true "
+            "(ZKREDIT_TLS_PROXY=true)"
         )
         if source.kind == "file":
             return f"security.tls.enabled is false in {source.file}: {env} serves only TLS; {fix}"

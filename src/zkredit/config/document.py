@@ -102,8 +102,12 @@ class ZK(Section):
 
 class TLS(Section):
     enabled: bool | None = None
+    """The agents serve HTTPS themselves, with ``cert`` and ``key``."""
     cert: Path | None = None
     key: Path | None = None
+    proxy: bool | None = None
+    """TLS ends at a trusted proxy in front of the agents (nginx, an Ingress), which reach
+    each other over a private network."""
 
 
 class RateLimiting(Section):
@@ -222,6 +226,7 @@ SETTINGS_MAP: dict[str, tuple[str, str]] = {
     "security.tls.enabled": ("security", "tls_enabled"),
     "security.tls.cert": ("security", "tls_cert"),
     "security.tls.key": ("security", "tls_key"),
+    "security.tls.proxy": ("security", "tls_proxy"),
     "security.rate_limiting.requests": ("security", "rate_limit_requests"),
     "security.rate_limiting.window_ms": ("security", "rate_limit_window_ms"),
 }

@@ -147,3 +147,10 @@ def test_a_missing_keystore_is_refused_naming_the_command(base: dict[str, str],
     assert done.returncode == 7, done.stderr
     assert "no keystore for the credit agent" in done.stderr
     assert "zkredit keys new --agent credit" in done.stderr
+
+
+def test_tls_ended_at_a_declared_proxy_is_accepted(base: dict[str, str], tmp_path: Path) -> None:
+    """nginx or an Ingress ends TLS: the operator says so, and the agents serve plain HTTP."""
+    done = serve({**base, "ZKREDIT_TLS_ENABLED": "false", "ZKREDIT_TLS_PROXY": "true"},
+                 tmp_path)
+    assert done.returncode != 0 and "refusing to start" not in done.stderr, done.stderr

@@ -49,6 +49,9 @@ RPC_URL: {{ required "config.rpcUrl is required" .Values.config.rpcUrl | quote }
 REDIS_URL: {{ . | quote }}
 {{- end }}
 LOG_LEVEL: {{ .Values.config.logLevel | quote }}
+{{- /* TLS ends at the Ingress; pods speak plain HTTP inside the cluster network. */}}
+ZKREDIT_TLS_ENABLED: "false"
+ZKREDIT_TLS_PROXY: "true"
 ENABLE_TELEMETRY: {{ .Values.config.telemetry.enabled | toString | quote }}
 {{- with .Values.config.telemetry.otlpEndpoint }}
 OTEL_EXPORTER_OTLP_ENDPOINT: {{ . | quote }}
