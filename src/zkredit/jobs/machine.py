@@ -21,6 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from zkredit.jobs import hooks
 from zkredit.jobs.api import JobId, JobState, JsonObject
 from zkredit.jobs.backoff import BackoffPolicy
 from zkredit.jobs.errors import DedupConflictError, JobStateError, UnknownJobError
@@ -100,7 +101,9 @@ class JobMachine:
         stored = self.store.insert(fresh)
         if stored.id == fresh.id:
             return stored, True
-        if stored.kind != kind or stored.payload != payload:
+        # The telemetry carrier says who enqueued, not what the job is: a resume from
+        # another trace must find the same job.
+        if stored.kind != kind or hooks.detach(stored.payload)[0] != hooks.detach(payload)[0]:
             raise DedupConflictError(
                 f"dedup key {dedup_key!r} already names job {stored.id} of kind {stored.kind!r} "
                 "with a different payload",

@@ -167,3 +167,20 @@ def test_unknown_job(machine: JobMachine) -> None:
 def test_max_attempts_must_be_positive(machine: JobMachine) -> None:
     with pytest.raises(ValueError, match="max_attempts must be at least 1"):
         machine.create("payout", {}, dedup_key=None, max_attempts=0)
+
+
+def test_dedup_ignores_the_telemetry_carrier(machine: JobMachine) -> None:
+    """A step re-enqueued from another trace (a resume after a restart) is the same job;
+    with the carrier compared, the remittance agent could not restart mid-transfer."""
+    from zkredit.jobs.hooks import CARRIER_KEY
+
+    first, _ = machine.create("k", {"a": 1, CARRIER_KEY: {"traceparent": "00-aa-01"}},
+                              dedup_key="d", max_attempts=3)
+    again, created = machine.create("k", {"a": 1, CARRIER_KEY: {"traceparent": "00-bb-01"}},
+                                    dedup_key="d", max_attempts=3)
+    assert (again.id, created) == (first.id, False)
+    plain, _ = machine.create("k", {"a": 1}, dedup_key="d", max_attempts=3)
+    assert plain.id == first.id
+    with pytest.raises(DedupConflictError, match="different payload"):
+        machine.create("k", {"a": 2, CARRIER_KEY: {"traceparent": "00-aa-01"}},
+                       dedup_key="d", max_attempts=3)
