@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -79,6 +80,10 @@ class Sender:
 MARIA = Sender("Maria Rodriguez", (1990, 6, 2), 608, 1)
 
 
+def _idempotency(key: str | None) -> dict[str, str]:
+    return {"Idempotency-Key": key or uuid.uuid4().hex}
+
+
 class WorkerClient:
     """The worker's own app talking to the worker agent."""
 
@@ -103,8 +108,11 @@ class WorkerClient:
     def membership(self, identity_id: str, m: dict[str, Any]) -> dict[str, Any]:
         return self._ok(self.http.post(f"/identities/{identity_id}/kyc-membership", json=m))
 
-    def apply(self, identity_id: str, body: dict[str, Any]) -> dict[str, Any]:
-        return self._ok(self.http.post(f"/identities/{identity_id}/loans", json=body))
+    def apply(self, identity_id: str, body: dict[str, Any],
+              key: str | None = None) -> dict[str, Any]:
+        """Apply for a loan; pass the same ``key`` to retry one application safely."""
+        return self._ok(self.http.post(f"/identities/{identity_id}/loans", json=body,
+                                       headers=_idempotency(key)))
 
     def loan(self, app_id: str, wait: float = 120) -> dict[str, Any]:
         return self._ok(self.http.get(f"/loans/{app_id}", params={"wait": wait}))
@@ -112,8 +120,11 @@ class WorkerClient:
     def accept(self, app_id: str) -> dict[str, Any]:
         return self._ok(self.http.post(f"/loans/{app_id}/accept"))
 
-    def remit(self, identity_id: str, body: dict[str, Any]) -> dict[str, Any]:
-        return self._ok(self.http.post(f"/identities/{identity_id}/remittances", json=body))
+    def remit(self, identity_id: str, body: dict[str, Any],
+              key: str | None = None) -> dict[str, Any]:
+        """Send money; pass the same ``key`` to retry one remittance safely."""
+        return self._ok(self.http.post(f"/identities/{identity_id}/remittances", json=body,
+                                       headers=_idempotency(key)))
 
     def remittance(self, rem_id: str, wait: float = 120) -> dict[str, Any]:
         return self._ok(self.http.get(f"/remittances/{rem_id}", params={"wait": wait}))

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from typing import Annotated, Any
 
 import anyio
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.concurrency import run_in_threadpool
 
 from zkredit.agents.worker.schemas import (
@@ -19,6 +19,7 @@ from zkredit.agents.worker.schemas import (
     RemittanceIn,
 )
 from zkredit.agents.worker.service import WorkerService
+from zkredit.errors import InputError
 
 
 def _service(request: Request) -> WorkerService:
@@ -28,6 +29,25 @@ def _service(request: Request) -> WorkerService:
 
 Service = Annotated[WorkerService, Depends(_service)]
 router = APIRouter(tags=["worker"])
+
+
+class MissingIdempotencyKey(InputError):
+    """Raised when a POST that moves money or starts proving has no Idempotency-Key."""
+
+
+def _idempotency_key(
+    key: Annotated[str | None, Header(alias="Idempotency-Key", min_length=1,
+                                      max_length=128)] = None,
+) -> str:
+    if key is None:
+        raise MissingIdempotencyKey(
+            "this request needs an Idempotency-Key header",
+            hint="Send a fresh random key per request; reuse it only to retry the same body.")
+    return key
+
+
+IdempotencyKey = Annotated[str, Depends(_idempotency_key)]
+"""The client's key: a retry with the same key and body returns the first answer."""
 
 
 MAX_WAIT_S = 120.0
@@ -78,9 +98,9 @@ def store_membership(identity_id: str, body: MembershipIn, service: Service) -> 
 
 
 @router.post("/identities/{identity_id}/loans", response_model=Accepted, status_code=202)
-def apply(identity_id: str, body: LoanIn, service: Service) -> Accepted:
+def apply(identity_id: str, body: LoanIn, service: Service, key: IdempotencyKey) -> Accepted:
     app_id = service.apply_for_loan(identity_id, body.lender, body.amount_minor, body.currency,
-                                    body.months, body.payout)
+                                    body.months, body.payout, client_key=key)
     return Accepted(id=app_id)
 
 
@@ -96,8 +116,9 @@ def accept(app_id: str, service: Service) -> Accepted:
 
 
 @router.post("/identities/{identity_id}/remittances", response_model=Accepted, status_code=202)
-def remit(identity_id: str, body: RemittanceIn, service: Service) -> Accepted:
-    rem_id = service.remit(identity_id, body.model_dump(exclude_none=True))
+def remit(identity_id: str, body: RemittanceIn, service: Service,
+          key: IdempotencyKey) -> Accepted:
+    rem_id = service.remit(identity_id, body.model_dump(exclude_none=True), client_key=key)
     return Accepted(id=rem_id)
 
 

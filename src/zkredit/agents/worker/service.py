@@ -14,6 +14,7 @@ and never sent.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import time
 import uuid
 from collections.abc import Callable
@@ -52,6 +53,24 @@ class NotFound(InputError):
     """Raised when a loan application or remittance id is unknown."""
 
     http_status = 404
+
+
+class IdempotencyConflict(InputError):
+    """Raised when an Idempotency-Key is reused for a different request."""
+
+    http_status = 409
+
+
+def request_id(kind: str, identity_id: str, client_key: str | None) -> str:
+    """The id of a request: derived from the client's Idempotency-Key when it gives one.
+
+    The same key from the same identity names the same row, so a retried POST finds
+    the request it already made (its primary key makes concurrent retries collide).
+    """
+    if client_key is None:
+        return uuid.uuid4().hex
+    material = "\x00".join((kind, identity_id, client_key)).encode()
+    return hashlib.sha256(material).hexdigest()[:32]
 
 
 def policy_from_wire(data: dict[str, Any]) -> CreditPolicy:
@@ -124,15 +143,24 @@ class WorkerService:
     # -- loans ---------------------------------------------------------------------
 
     def apply_for_loan(self, identity_id: str, lender: str, amount_minor: int, currency: str,
-                       months: int, payout: dict[str, Any]) -> str:
+                       months: int, payout: dict[str, Any], *,
+                       client_key: str | None = None) -> str:
+        """Start (or, for a repeated ``client_key``, find) a loan application."""
         self.vault.identity(identity_id)  # exists
         if amount_minor <= 0 or months <= 0:
             raise InputError("amount and months must be positive")
-        app_id = uuid.uuid4().hex
-        with self.runtime.db.session() as s:
-            s.add(LoanApplicationRow(id=app_id, identity_id=identity_id, lender=lender,
-                                     amount_minor=amount_minor, currency=currency.upper(),
-                                     months=months, status="requested", payout=payout))
+        app_id = request_id("loan", identity_id, client_key)
+        wanted = {"identity_id": identity_id, "lender": lender, "amount_minor": amount_minor,
+                  "currency": currency.upper(), "months": months, "payout": payout}
+        with self.runtime.db.session(lock=f"worker-loan:{app_id}") as s:
+            existing = s.get(LoanApplicationRow, app_id)
+            if existing is None:
+                s.add(LoanApplicationRow(id=app_id, status="requested", **wanted))
+            elif {k: getattr(existing, k) for k in wanted} != wanted:
+                raise IdempotencyConflict(
+                    "this Idempotency-Key was already used for a different loan application",
+                    hint="Use a new key for a new application; reuse a key only to retry.")
+        # Enqueued on every call: a crash after the commit must not strand the request.
         self.jobs.enqueue("worker.loan.run", {"application_id": app_id},
                           dedup_key=f"loan-run:{app_id}")
         return app_id
@@ -310,12 +338,21 @@ class WorkerService:
 
     # -- remittances -------------------------------------------------------------
 
-    def remit(self, identity_id: str, request: dict[str, Any]) -> str:
+    def remit(self, identity_id: str, request: dict[str, Any], *,
+              client_key: str | None = None) -> str:
+        """Start (or, for a repeated ``client_key``, find) a remittance."""
         self.vault.identity(identity_id)
-        rem_id = uuid.uuid4().hex
-        with self.runtime.db.session() as s:
-            s.add(RemittanceRow(id=rem_id, identity_id=identity_id, request=request,
-                                status="requested", idempotency_key=uuid.uuid4().hex))
+        rem_id = request_id("remittance", identity_id, client_key)
+        with self.runtime.db.session(lock=f"worker-remittance:{rem_id}") as s:
+            existing = s.get(RemittanceRow, rem_id)
+            if existing is None:
+                # The remittance agent deduplicates by this key: one transfer per request.
+                s.add(RemittanceRow(id=rem_id, identity_id=identity_id, request=request,
+                                    status="requested", idempotency_key=rem_id))
+            elif existing.identity_id != identity_id or existing.request != request:
+                raise IdempotencyConflict(
+                    "this Idempotency-Key was already used for a different remittance",
+                    hint="Use a new key for a new remittance; reuse a key only to retry.")
         self.jobs.enqueue("worker.remit.run", {"remittance_id": rem_id},
                           dedup_key=f"remit:{rem_id}")
         return rem_id

@@ -32,6 +32,7 @@ def worker_service(tmp_path: Path) -> Iterator[WorkerService]:
     service = WorkerService(runtime, vault, no_prover,  # type: ignore[arg-type]
                             sign_submission=lambda *args: None,
                             is_trusted_issuer=lambda *args: True)
+    service.register_jobs()  # registered, never started: enqueued jobs just wait
     try:
         yield service
     finally:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from typing import Any
 
@@ -62,7 +63,8 @@ def server(worker: RecordingWorker) -> Iterator[ThreadedServer]:
 
 
 def post(server: ThreadedServer, path: str, body: dict[str, Any]) -> httpx.Response:
-    return httpx.post(f"{server.url}{path}", json=body, timeout=10)
+    return httpx.post(f"{server.url}{path}", json=body, timeout=10,
+                      headers={"Idempotency-Key": uuid.uuid4().hex})
 
 
 def assert_refused(response: httpx.Response, field: str) -> None:
