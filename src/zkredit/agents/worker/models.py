@@ -74,6 +74,8 @@ class RemittanceRow(Base):
     quote: Mapped[Any | None] = mapped_column(json_type(nullable=True))
     transfer_id: Mapped[str | None] = mapped_column(String(64))
     idempotency_key: Mapped[str] = mapped_column(String(64), unique=True)
+    proofs: Mapped[Any | None] = mapped_column(json_type(nullable=True))
+    """The identity proof once proved (public data), until the transfer is requested."""
     receipt: Mapped[Any | None] = mapped_column(json_type(nullable=True))
     error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

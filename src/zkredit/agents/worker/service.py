@@ -3,7 +3,11 @@
 Loans and remittances are driven by idempotent jobs so a crash mid-way (say, in
 the middle of proving) resumes after restart and completes exactly once: every
 step first checks whether its result is already recorded, and the remote side
-deduplicates by the worker's application or idempotency key.
+deduplicates by the worker's application or idempotency key. No job waits for
+another: a request fans out to prove jobs, each stores its proof with the
+request, and the one that completes the set enqueues the continuation
+(``worker.loan.submit``, ``worker.remit.send``). Watching a transfer is one
+short look per attempt of ``worker.remit.poll``, retried with backoff.
 
 Only public data leaves this agent: proofs, public signals, the wallet address
 and amounts the worker chose to request. When the worker's data cannot satisfy
@@ -15,7 +19,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -28,7 +31,7 @@ from zkredit.agents.common.runtime import PartyRuntime
 from zkredit.agents.worker.models import LoanApplicationRow, RemittanceRow
 from zkredit.agents.worker.vaultstore import Identity, Vault
 from zkredit.domain.policy import CreditPolicy
-from zkredit.errors import InputError, StatementFalse
+from zkredit.errors import InputError, StatementFalse, ZKreditError
 from zkredit.jobs.api import JobQueue
 from zkredit.zk.credentials import CredentialType
 from zkredit.zk.proof import Proof
@@ -44,6 +47,11 @@ from zkredit.zk.statements import (
 
 CIRCUITS = ("income", "credit_history", "collateral", "identity")
 TERMINAL = ("completed", "refunded", "failed", "held", "expired")
+LOAN_SUBMIT = "worker.loan.submit"
+REMIT_SEND = "worker.remit.send"
+REMIT_POLL = "worker.remit.poll"
+REMIT_POLLS = 16
+"""Looks at a transfer before its poll job gives up (backoff 1 s doubling to 300 s: ~40 min)."""
 
 SubmissionSigner = Callable[[LocalAccount, dict[str, Any], dict[str, Any]], dict[str, Any] | None]
 """Signs the EIP-712 authorisation letting the lender submit the proofs on chain."""
@@ -53,6 +61,10 @@ class NotFound(InputError):
     """Raised when a loan application or remittance id is unknown."""
 
     http_status = 404
+
+
+class StillPending(ZKreditError):
+    """Raised inside a job when a peer has not finished yet: the job retries with backoff."""
 
 
 class IdempotencyConflict(InputError):
@@ -112,11 +124,19 @@ class WorkerService:
         self.register_prove_job(prove_queue)
 
     def register_prove_job(self, queue: str | None = None) -> None:
-        """Proving only: what a prover worker process serves."""
+        """Proving only: what a prover worker process serves.
+
+        The continuations are registered too (on the default queue, which a prover
+        process does not consume): the prove job that stores the last proof enqueues
+        them, wherever it runs.
+        """
         if queue:
             self.jobs.register("worker.prove", self._job_prove, max_attempts=3, queue=queue)
         else:
             self.jobs.register("worker.prove", self._job_prove, max_attempts=3)
+        self.jobs.register(LOAN_SUBMIT, self._job_loan_submit, max_attempts=6)
+        self.jobs.register(REMIT_SEND, self._job_remit_send, max_attempts=6)
+        self.jobs.register(REMIT_POLL, self._job_remit_poll, max_attempts=REMIT_POLLS)
 
     # -- identities and credentials ----------------------------------------------
 
@@ -215,12 +235,62 @@ class WorkerService:
         return out
 
     def _job_prove(self, payload: dict[str, Any]) -> dict[str, Any]:
-        """Prove one statement of an application; the payload names it, never holds it."""
+        """Prove one statement of an application; the payload names it, never holds it.
+
+        The proof is stored with its request; the job that stores the last one the
+        request needs enqueues the continuation (submit the loan, send the transfer).
+        Nothing waits for a prove job, so prove jobs can never be starved by waiters.
+        """
         app_id, circuit = payload["application_id"], payload["circuit"]
         kind = payload.get("kind", "loan")
-        stmt = self._rebuild_statement(kind, app_id, circuit)
-        proof = self.prover().prove(circuit, stmt.inputs)
-        return {"proof": proof.snarkjs_proof(), "public": proof.snarkjs_public()}
+        wire = self._stored_proofs(kind, app_id).get(circuit)
+        if wire is None:  # not proved yet (a re-run after a crash finds it stored)
+            stmt = self._rebuild_statement(kind, app_id, circuit)
+            proof = self.prover().prove(circuit, stmt.inputs)
+            wire = {"proof": proof.snarkjs_proof(), "public": proof.snarkjs_public()}
+        if self._store_proof(kind, app_id, circuit, wire):
+            self._continue(kind, app_id)
+        return wire
+
+    def _stored_proofs(self, kind: str, app_id: str) -> dict[str, Any]:
+        with self.runtime.db.session() as s:
+            row = (s.get(LoanApplicationRow, app_id) if kind == "loan"
+                   else s.get(RemittanceRow, app_id))
+            assert row is not None, f"no {kind} request {app_id}"
+            return dict(row.proofs or {})
+
+    def _store_proof(self, kind: str, app_id: str, circuit: str, wire: dict[str, Any]) -> bool:
+        """Keep ``wire`` with its request; whether every proof it needs is now stored."""
+        if kind == "loan":
+            with self.runtime.db.session(lock=f"worker-loan:{app_id}") as s:
+                loan = s.get(LoanApplicationRow, app_id)
+                assert loan is not None
+                loan.proofs = {**(loan.proofs or {}), circuit: wire}
+                needed = set((loan.explanation or {}).get("proving") or ())
+                return needed <= set(loan.proofs)
+        with self.runtime.db.session(lock=f"worker-remittance:{app_id}") as s:
+            rem = s.get(RemittanceRow, app_id)
+            assert rem is not None
+            rem.proofs = {**(rem.proofs or {}), circuit: wire}
+            return "identity" in rem.proofs
+
+    def _continue(self, kind: str, app_id: str) -> None:
+        """Enqueue what follows proving (once: the dedup key names one job)."""
+        if kind == "loan":
+            self.jobs.enqueue(LOAN_SUBMIT, {"application_id": app_id},
+                              dedup_key=f"loan-submit:{app_id}")
+        else:
+            self.jobs.enqueue(REMIT_SEND, {"remittance_id": app_id},
+                              dedup_key=f"remit-send:{app_id}")
+
+    def _fan_out(self, kind: str, app_id: str, circuits: list[str]) -> None:
+        """One prove job per circuit; with nothing to prove, the continuation at once."""
+        for c in circuits:
+            self.jobs.enqueue("worker.prove", {"kind": kind, "application_id": app_id,
+                                               "circuit": c},
+                              dedup_key=f"prove:{kind}:{app_id}:{c}")
+        if not circuits:
+            self._continue(kind, app_id)
 
     def _rebuild_statement(self, kind: str, app_id: str, circuit: str) -> Statement:
         if kind == "loan":
@@ -249,19 +319,6 @@ class WorkerService:
         if isinstance(result, Exception):
             raise result
         return result
-
-    def _prove_all(self, kind: str, app_id: str, circuits: list[str]) -> dict[str, Any]:
-        job_ids = {c: self.jobs.enqueue("worker.prove", {"kind": kind, "application_id": app_id,
-                                                         "circuit": c},
-                                        dedup_key=f"prove:{kind}:{app_id}:{c}")
-                   for c in circuits}
-        proofs = {}
-        for circuit, job_id in job_ids.items():
-            status = self.jobs.wait(job_id, timeout=300)
-            if status.result is None:
-                raise InputError(f"proving {circuit} failed: {status.last_error}")
-            proofs[circuit] = status.result
-        return proofs
 
     def _job_loan_run(self, payload: dict[str, Any]) -> dict[str, Any]:
         app_id = payload["application_id"]
@@ -292,12 +349,32 @@ class WorkerService:
         local = {c: (list(e.failures) if isinstance(e, StatementFalse) else [str(e)])
                  for c, e in statements.items() if isinstance(e, Exception)}
         explanation["failing_conditions"] = local  # for the worker's eyes only
+        explanation["proving"] = provable
         self._update_loan(app_id, status="proving", explanation=explanation)
-        proofs = self._prove_all("loan", app_id, provable)
+        self._fan_out("loan", app_id, provable)  # continues in LOAN_SUBMIT
+        return {"status": "proving"}
+
+    def _job_loan_submit(self, payload: dict[str, Any]) -> dict[str, Any]:
+        """Send the stored proofs to the lender and record its decision (after proving)."""
+        app_id = payload["application_id"]
+        with self.runtime.db.session() as s:
+            row = s.get(LoanApplicationRow, app_id)
+            assert row is not None
+            if row.decision is not None:
+                return {"status": row.status}
+            identity_id, lender = row.identity_id, row.lender
+            explanation, stored = dict(row.explanation or {}), dict(row.proofs or {})
+        opened, needed = explanation["opened"], list(explanation.get("proving") or ())
+        missing_proofs = [c for c in needed if c not in stored]
+        if missing_proofs:  # not reachable through _job_prove; kept as a guard
+            raise StillPending(f"application {app_id} still needs {missing_proofs}")
+        proofs = {c: stored[c] for c in needed}
+        ident = self.vault.identity(identity_id)
         submission = self.sign_submission(ident.wallet, {"proofs": proofs}, opened)
-        decision = peers.send(lender, "credit.application.submit", {
+        decision = self.runtime.peers.send(lender, "credit.application.submit", {
             "application_id": opened["application_id"], "proofs": proofs,
-            "missing": sorted(local), "submission": submission,
+            "missing": sorted(explanation.get("failing_conditions") or {}),
+            "submission": submission,
         }, correlation_id=app_id)
         self._update_loan(app_id, ("loan.decided", {"application_id": app_id,
                                                     "status": decision.get("status")}),
@@ -383,10 +460,8 @@ class WorkerService:
             assert row is not None
             if row.receipt is not None:
                 return {"status": row.status}
-            identity_id, request, quote, key = (row.identity_id, row.request, row.quote,
-                                                row.idempotency_key)
-            transfer_id = row.transfer_id
-        ident = self.vault.identity(identity_id)
+            request, quote = row.request, row.quote
+            transfer_id, proved = row.transfer_id, "identity" in (row.proofs or {})
         peers = self.runtime.peers
         if quote is None:
             quote = peers.send("remittance", "remittance.quote.request", {
@@ -396,10 +471,29 @@ class WorkerService:
             }, correlation_id=rem_id)
             quote.setdefault("today", self.clock().date().isoformat())
             self._update_remittance(rem_id, status="quoted", quote=quote)
+        if transfer_id is not None:
+            self._poll_later(rem_id)
+        elif proved:
+            self._continue("remit", rem_id)
+        else:
+            self._fan_out("remit", rem_id, ["identity"])  # continues in REMIT_SEND
+        return {"status": "quoted"}
+
+    def _job_remit_send(self, payload: dict[str, Any]) -> dict[str, Any]:
+        """Ask for the transfer with the stored identity proof (after proving)."""
+        rem_id = payload["remittance_id"]
+        with self.runtime.db.session() as s:
+            row = s.get(RemittanceRow, rem_id)
+            assert row is not None and row.quote is not None
+            identity_id, request, quote, key = (row.identity_id, row.request, row.quote,
+                                                row.idempotency_key)
+            transfer_id, proof = row.transfer_id, (row.proofs or {}).get("identity")
         if transfer_id is None:
-            proofs = self._prove_all("remit", rem_id, ["identity"])
-            reply = peers.send("remittance", "remittance.transfer.request", {
-                "quote_id": quote["quote_id"], "identity_proof": proofs["identity"],
+            if proof is None:  # not reachable through _job_prove; kept as a guard
+                raise StillPending(f"remittance {rem_id} has no identity proof yet")
+            ident = self.vault.identity(identity_id)
+            reply = self.runtime.peers.send("remittance", "remittance.transfer.request", {
+                "quote_id": quote["quote_id"], "identity_proof": proof,
                 "sender_wallet": ident.wallet.address, "recipient": request["recipient"],
                 "purpose": request.get("purpose", ""),
                 **({"travel_rule": request["travel_rule"]} if "travel_rule" in request else {}),
@@ -407,16 +501,31 @@ class WorkerService:
             transfer_id = str(reply["transfer_id"])
             self._update_remittance(rem_id, status=str(reply.get("state", "submitted")),
                                     transfer_id=transfer_id)
-        deadline = time.monotonic() + 60
-        while True:
-            status = peers.send("remittance", "remittance.transfer.status",
-                                {"transfer_id": transfer_id}, correlation_id=rem_id)
-            state = str(status.get("state"))
-            if state in TERMINAL or time.monotonic() > deadline:
-                break
-            time.sleep(0.2)
+        self._poll_later(rem_id)
+        return {"transfer_id": transfer_id}
+
+    def _poll_later(self, rem_id: str) -> None:
+        self.jobs.enqueue(REMIT_POLL, {"remittance_id": rem_id}, dedup_key=f"remit-poll:{rem_id}")
+
+    def _job_remit_poll(self, payload: dict[str, Any]) -> dict[str, Any]:
+        """Ask once how the transfer stands; not final yet, the job retries with backoff.
+
+        Each look is one short attempt: between looks the job holds no thread.
+        """
+        rem_id = payload["remittance_id"]
+        with self.runtime.db.session() as s:
+            row = s.get(RemittanceRow, rem_id)
+            assert row is not None
+            if row.receipt is not None:
+                return {"status": row.status}
+            transfer_id = row.transfer_id
+        assert transfer_id is not None, f"remittance {rem_id} was never sent"
+        status = self.runtime.peers.send("remittance", "remittance.transfer.status",
+                                         {"transfer_id": transfer_id}, correlation_id=rem_id)
+        state = str(status.get("state"))
         if state not in TERMINAL:
-            raise InputError(f"transfer {transfer_id} is still {state}; will check again")
+            self._update_remittance(rem_id, status=state)
+            raise StillPending(f"transfer {transfer_id} is still {state}; will check again")
         self._update_remittance(rem_id, ("remittance.finished",
                                          {"remittance_id": rem_id, "state": state}),
                                 status=state, receipt=status.get("receipt") or status)
