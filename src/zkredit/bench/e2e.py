@@ -89,8 +89,32 @@ def _latencies(system: LiveSystem, requests: int) -> dict[str, dict[str, float]]
     return out
 
 
+def _telemetry_cost(root: Path, requests: int) -> dict[str, Any]:
+    """Quote latency with ENABLE_TELEMETRY=false and =true, each on a fresh system.
+
+    Off installs no middleware and records nothing; on is the default (metrics, and
+    spans only where an exporter is configured). ``on_vs_off_p50`` is the ratio the
+    issue bounds at 1.15.
+    """
+    from zkredit.telemetry import state
+    from zkredit.telemetry.state import TelemetryConfig
+
+    before = state.config()
+    out: dict[str, Any] = {}
+    try:
+        for label, enabled in (("off", False), ("on", True)):
+            state.configure(TelemetryConfig(enabled=enabled))
+            with LiveSystem(root / f"telemetry-{label}", capture_bodies=False) as system:
+                out[f"quote_telemetry_{label}"] = _latencies(system, requests)["quote"]
+    finally:
+        state.configure(before)
+    off, on = out["quote_telemetry_off"]["p50_ms"], out["quote_telemetry_on"]["p50_ms"]
+    out["on_vs_off_p50"] = round(on / off, 3) if off else None
+    return out
+
+
 def run_e2e_bench(runs: int = 3, requests: int = 200, *, anvil: bool = True,
-                  pyevm: bool = True) -> dict[str, Any]:
+                  pyevm: bool = True, telemetry_cost: bool = False) -> dict[str, Any]:
     report: dict[str, Any] = {"runs": runs}
     with tempfile.TemporaryDirectory(prefix="zkredit-bench-") as tmp:
         root = Path(tmp)
@@ -113,4 +137,6 @@ def run_e2e_bench(runs: int = 3, requests: int = 200, *, anvil: bool = True,
                 report["scenario2_pyevm_runs_s"] = [round(t, 3) for t in times]
                 if "latency" not in report:
                     report["latency"] = _latencies(system, requests)
+        if telemetry_cost:
+            report["telemetry"] = _telemetry_cost(root, requests)
     return report

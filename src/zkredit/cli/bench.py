@@ -102,6 +102,9 @@ def bench_e2e(
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
     anvil: bool = typer.Option(True, "--anvil/--no-anvil", help="Measure on anvil."),
     pyevm: bool = typer.Option(True, "--pyevm/--no-pyevm", help="Measure on py-evm."),
+    telemetry: bool = typer.Option(
+        True, "--telemetry-cost/--no-telemetry-cost",
+        help="Also measure quote latency with ENABLE_TELEMETRY=false and =true."),
 ) -> None:
     """Scenario 2 wall time (application to on-chain attestation) and endpoint latency.
 
@@ -111,7 +114,7 @@ def bench_e2e(
     """
     from zkredit.bench.e2e import run_e2e_bench
 
-    report = run_e2e_bench(runs, requests, anvil=anvil, pyevm=pyevm)
+    report = run_e2e_bench(runs, requests, anvil=anvil, pyevm=pyevm, telemetry_cost=telemetry)
     if as_json:
         typer.echo(json.dumps(report))
         return
@@ -123,6 +126,14 @@ def bench_e2e(
             table.add_row(key, f"{report[key]:.3f} s")
     for name, lat in report.get("latency", {}).items():
         table.add_row(f"{name} p50 / p99", f"{lat['p50_ms']} / {lat['p99_ms']} ms")
+    cost = report.get("telemetry") or {}
+    for label in ("off", "on"):
+        lat = cost.get(f"quote_telemetry_{label}")
+        if lat:
+            table.add_row(f"quote, telemetry {label}, p50 / p99",
+                          f"{lat['p50_ms']} / {lat['p99_ms']} ms")
+    if cost.get("on_vs_off_p50") is not None:
+        table.add_row("quote p50, telemetry on / off", f"{cost['on_vs_off_p50']:.3f}")
     console.print(table)
 
 

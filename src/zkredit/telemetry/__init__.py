@@ -83,6 +83,7 @@ def serve_process_metrics(port: int, host: str = "0.0.0.0") -> Any:
 
     if not state.enabled():
         return None
+    metrics.pin_process_metrics()
     registry = CollectorRegistry()
     registry.register(http._Bridge(metrics.process_metrics().registry))
     registry.register(http.CIRCUITS)

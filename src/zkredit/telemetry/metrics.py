@@ -209,10 +209,28 @@ _agents_lock = threading.Lock()
 _scope: ContextVar[AgentMetrics | None] = ContextVar("zkredit_metrics", default=None)
 
 
+_pinned: AgentMetrics | None = None
+
+
+def pin_process_metrics(pinned: bool = True) -> None:
+    """Record everything into the process's set, whichever agent a job came from.
+
+    For processes that serve one registry on ``METRICS_PORT`` (prover workers): the
+    jobs they run were enqueued by the worker agent, but their metrics are this
+    process's, labelled by Prometheus with the process's own target labels.
+    """
+    global _pinned
+    _pinned = None
+    if pinned:
+        _pinned = for_agent(PROCESS)
+
+
 def for_agent(name: str) -> AgentMetrics:
     """The metrics of agent ``name`` in this process (one agent of each name per process)."""
     if not state.enabled():
         return NULL
+    if _pinned is not None:
+        return _pinned
     with _agents_lock:
         metrics = _agents.get(name)
         if metrics is None:
@@ -229,7 +247,7 @@ def current() -> AgentMetrics:
     """The set of the agent this code runs for (see the module docstring)."""
     if not state.enabled():
         return NULL
-    return _scope.get() or process_metrics()
+    return _pinned or _scope.get() or process_metrics()
 
 
 def current_agent() -> str | None:

@@ -86,3 +86,36 @@ def test_without_hooks_a_payload_is_stored_as_given() -> None:
         jobs.uninstall()
     assert carried == {"a": 1, hooks.CARRIER_KEY: {"agent": "credit", "correlation_id": "c-9"}}
     assert hooks.detach(carried) == ({"a": 1}, {"agent": "credit", "correlation_id": "c-9"})
+
+
+def test_a_prover_process_serves_its_job_and_proof_metrics_on_its_port() -> None:
+    import httpx
+
+    from zkredit.agents.launcher import free_port
+    from zkredit.telemetry import serve_process_metrics
+
+    port = free_port()
+    served = serve_process_metrics(port, host="127.0.0.1")
+    assert served is not None
+    server, thread = served
+    try:
+        jobs.install()
+        q = InProcessQueue(workers=1)
+        q.register("worker.prove", lambda payload: {"proof": "..."})
+        q.start()
+        try:
+            carried = hooks.attach({"circuit": "income"}, "worker")  # as the agent enqueued it
+            job = q.machine.create("worker.prove", carried, dedup_key=None, max_attempts=3)[0]
+            q._deliver(job, None)
+            q.wait(job.id, timeout=30)
+        finally:
+            q.stop(timeout=5)
+        text = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=10).text
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+        metrics.pin_process_metrics(False)
+        jobs.uninstall()
+    assert value(text, "zkredit_jobs_total", kind="worker.prove", outcome="succeeded") == 1
+    assert "zk_circuit_integrity_status" in text and "process_cpu_seconds_total" in text
