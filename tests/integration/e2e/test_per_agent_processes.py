@@ -1,7 +1,9 @@
 """The production runtime, end to end: each agent and the gateway in its own
 ``zkredit serve NAME --env test`` process, on anvil, PostgreSQL and Redis, with keystores
 made by ``zkredit keys new``, issuers made by ``zkredit issuer init`` and the contracts
-deployed by ``zkredit deploy --env test``. Scenarios 1 and 2 run through them.
+deployed by ``zkredit deploy --env test``. The worker agent sends its proofs to two
+``zkredit worker prover`` processes on the Redis queue. Scenarios 1 and 2 run through
+them, and both prover workers prove some of the five statements.
 
 Everything is driven through the command line and HTTP, as an operator would; the test
 plays the worker's own app and the external issuers (``zkredit.demo.flows``).
@@ -63,6 +65,8 @@ class Operator:
     prefix: str
     port_base: int
     procs: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+    secrets: dict[str, str] = field(default_factory=lambda: {
+        "JWT_SECRET": uuid.uuid4().hex * 2, "ENCRYPTION_KEY": uuid.uuid4().hex * 2})
 
     @property
     def env(self) -> dict[str, str]:
@@ -76,8 +80,7 @@ class Operator:
             "ZKREDIT_DEPLOYMENTS_DIR": str(self.root / "deployments"),
             "ZKREDIT_KEYSTORE_DIR": str(self.root / "keystores"),
             "ZKREDIT_KEYSTORE_PASSWORD": PASSWORD,
-            "JWT_SECRET": uuid.uuid4().hex * 2,
-            "ENCRYPTION_KEY": uuid.uuid4().hex * 2,
+            **self.secrets,  # one environment: every process shares them
             "RPC_URL": self.rpc_url,
             "CHAIN_ID": "1337",
             "DATABASE_URL": PG_URL,
@@ -98,13 +101,39 @@ class Operator:
         return f"http://127.0.0.1:{self.port_base + offset[name]}"
 
     def start(self, name: str) -> None:
+        extra = ["--external-provers"] if name == "worker" else []
+        self._spawn(name, ["serve", name, "--env", "test", "--port-base", str(self.port_base),
+                           "--schema-prefix", self.prefix, "--rail-latency-ms", "200",
+                           *extra])
+
+    def start_prover(self, n: int) -> None:
+        self._spawn(f"prover-{n}", ["worker", "prover", "--env", "test", "--schema-prefix",
+                                    self.prefix, "--processes", "1"])
+
+    def _spawn(self, name: str, args: list[str]) -> None:
         with (self.root / f"{name}.log").open("ab") as log:
             self.procs[name] = subprocess.Popen(
-                [sys.executable, "-m", "zkredit.cli.main", "serve", name, "--env", "test",
-                 "--port-base", str(self.port_base), "--schema-prefix", self.prefix,
-                 "--rail-latency-ms", "200"],
+                [sys.executable, "-m", "zkredit.cli.main", *args],
                 env=self.env, cwd=self.root, stdin=subprocess.DEVNULL, stdout=log, stderr=log,
                 start_new_session=True)
+
+    def provers_of_proofs(self) -> dict[str, str]:
+        """Job id -> the process that proved it, from the worker's jobs in Redis."""
+        import redis
+
+        from zkredit.jobs.api import JobId
+        from zkredit.jobs.redis_store import RedisJobStore
+
+        namespace = f"zkredit-{self.prefix}-worker-1337"
+        client = redis.Redis.from_url(REDIS_URL, decode_responses=True)
+        try:
+            store = RedisJobStore(client, namespace)
+            jobs = [store.get(JobId(k.rsplit(":", 1)[1]))
+                    for k in client.scan_iter(match=f"{namespace}:job:*", count=1000)]
+        finally:
+            client.close()
+        return {j.id: str((j.result or {}).get("prover")) for j in jobs
+                if j is not None and j.kind == "worker.prove"}
 
     def logs(self) -> str:
         return "\n".join(f"--- {n} ---\n{(self.root / f'{n}.log').read_text()[-2500:]}"
@@ -209,6 +238,8 @@ def test_each_agent_in_its_own_process_carries_scenarios_1_and_2(operator: Opera
 
     for name in SERVICES:
         op.start(name)
+    for n in (1, 2):  # the worker agent proves nothing itself: two prover workers share it
+        op.start_prover(n)
     op.wait_ready()
 
     client = ChainClient.connect(op.rpc_url)
@@ -225,6 +256,10 @@ def test_each_agent_in_its_own_process_carries_scenarios_1_and_2(operator: Opera
         assert two.data["decision"] == "approved" and two.data["attestation_tx"]
     finally:
         worker.http.close()
+    provers = op.provers_of_proofs()
+    assert len(provers) == 5, provers  # scenario 1's identity proof, scenario 2's four
+    assert len(set(provers.values())) == 2, provers  # both prover workers proved some
 
     codes = op.stop()
-    assert codes == dict.fromkeys(SERVICES, 0), f"{codes}\n{op.logs()}"
+    expected = {**dict.fromkeys(SERVICES, 0), "prover-1": 0, "prover-2": 0}
+    assert codes == expected, f"{codes}\n{op.logs()}"

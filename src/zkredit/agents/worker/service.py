@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import os
+import socket
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -83,6 +85,10 @@ def request_id(kind: str, identity_id: str, client_key: str | None) -> str:
         return uuid.uuid4().hex
     material = "\x00".join((kind, identity_id, client_key)).encode()
     return hashlib.sha256(material).hexdigest()[:32]
+
+
+PROVER_ID = f"{socket.gethostname()}:{os.getpid()}"
+"""Which process proved (a job result's ``prover``): shows prover workers sharing work."""
 
 
 def policy_from_wire(data: dict[str, Any]) -> CreditPolicy:
@@ -250,7 +256,7 @@ class WorkerService:
             wire = {"proof": proof.snarkjs_proof(), "public": proof.snarkjs_public()}
         if self._store_proof(kind, app_id, circuit, wire):
             self._continue(kind, app_id)
-        return wire
+        return {**wire, "prover": PROVER_ID}
 
     def _stored_proofs(self, kind: str, app_id: str) -> dict[str, Any]:
         with self.runtime.db.session() as s:
