@@ -158,6 +158,14 @@ class JobQueue(Protocol):
         """Requeue a dead job with a fresh attempt budget; raises :class:`JobStateError`."""
         ...
 
+    def ensure(self, kind: str, payload: JsonObject, *, dedup_key: str) -> JobId:
+        """Like :meth:`enqueue`, but a dead job under ``dedup_key`` is revived (resuming work)."""
+        ...
+
+    def revive(self, dedup_key: str) -> JobStatus | None:
+        """Revive the dead job ``dedup_key`` names; create nothing. ``None`` if there is none."""
+        ...
+
     def start(self) -> None:
         """Start taking jobs in this process (if this queue has workers)."""
         ...

@@ -7,6 +7,7 @@ executor wakes its threads, the Redis queue sends a dramatiq message.
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import logging
 import threading
@@ -29,7 +30,7 @@ from zkredit.jobs.api import (
     JsonObject,
 )
 from zkredit.jobs.backoff import BackoffPolicy
-from zkredit.jobs.errors import JobWaitTimeout, UnknownJobKindError
+from zkredit.jobs.errors import JobStateError, JobWaitTimeout, UnknownJobKindError
 from zkredit.jobs.lease import LeaseKeeper
 from zkredit.jobs.machine import Claimed, Failed, JobMachine, NotYet, Outcome
 from zkredit.jobs.record import JobRecord, ensure_json_object, utcnow
@@ -168,8 +169,34 @@ class StoreQueue(ABC):
 
     def retry_dead(self, job_id: JobId) -> JobStatus:
         record = self.machine.revive(job_id)
-        self._deliver(record, None)
+        if record.kind in self._specs:
+            self._deliver(record, None)
+        else:  # an operator's process (``zkredit jobs retry``): the agent's workers take it
+            self._revived_elsewhere(record)
         return record.status()
+
+    def ensure(self, kind: str, payload: JsonObject, *, dedup_key: str) -> JobId:
+        """:meth:`enqueue`, and revive the job if the one ``dedup_key`` names is dead.
+
+        What resuming needs: a plain enqueue returns a dead job's id and runs nothing,
+        which strands the work that job was for.
+        """
+        job_id = self.enqueue(kind, payload, dedup_key=dedup_key)
+        self._revive_if_dead(job_id)
+        return job_id
+
+    def revive(self, dedup_key: str) -> JobStatus | None:
+        """Revive the job ``dedup_key`` names if it is dead; create nothing. Its status."""
+        record = self.store.find(dedup_key)
+        if record is None:
+            return None
+        self._revive_if_dead(record.id)
+        return self.status(record.id)
+
+    def _revive_if_dead(self, job_id: JobId) -> None:
+        if self.status(job_id).state is JobState.DEAD:
+            with contextlib.suppress(JobStateError):  # revived by a concurrent caller
+                self.retry_dead(job_id)
 
     # -- worker side ------------------------------------------------------------
 
@@ -225,6 +252,10 @@ class StoreQueue(ABC):
 
     def _declared(self, spec: JobSpec) -> None:  # noqa: B027 - an optional hook
         """A kind was registered (the Redis queue declares its dramatiq actor here)."""
+
+    def _revived_elsewhere(self, record: JobRecord) -> None:  # noqa: B027 - an optional hook
+        """A job of a kind this process does not run was revived: polling workers find it
+        by themselves; a pushed transport must arrange delivery."""
 
     @abstractmethod
     def _deliver(self, record: JobRecord, at: datetime | None) -> None:

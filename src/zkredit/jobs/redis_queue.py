@@ -135,6 +135,10 @@ class RedisJobQueue(StoreQueue):
             options={},
         )
 
+    def _revived_elsewhere(self, record: JobRecord) -> None:
+        # Consumers' sweeps send jobs listed as unsent (see resend_unsent).
+        self.redis_store.mark_unsent(record.id, self.machine.clock() - timedelta(days=1))
+
     def _deliver(self, record: JobRecord, at: datetime | None) -> None:
         spec = self.spec(record.kind)
         self._send(spec.queue, record.id, at, spec.timeout_s)

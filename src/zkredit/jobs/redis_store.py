@@ -137,6 +137,10 @@ class RedisJobStore:
         fields = cast(dict[str, str], self.client.hgetall(self.key("job", job_id)))
         return _decode(fields) if fields else None
 
+    def find(self, dedup_key: str) -> JobRecord | None:
+        holder = cast(str | None, self.client.get(self.key("dedup", dedup_key)))
+        return self.get(JobId(holder)) if holder else None
+
     def cas(self, job_id: JobId, expect: Expect, change: Change) -> bool:
         due_by = "" if expect.due_by is None else str(to_ms(expect.due_by))
         done = self._cas(
@@ -163,6 +167,10 @@ class RedisJobStore:
 
     def mark_sent(self, job_id: JobId) -> None:
         self.client.zrem(self.key("unsent"), job_id)
+
+    def mark_unsent(self, job_id: JobId, since: datetime) -> None:
+        """Have a consumer's sweep send ``job_id`` (revived by a process that cannot)."""
+        self.client.zadd(self.key("unsent"), {job_id: to_ms(since)})
 
     def unsent_before(self, cutoff: datetime, limit: int = 100) -> list[JobId]:
         ids = cast(

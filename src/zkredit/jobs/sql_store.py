@@ -87,6 +87,14 @@ class SqlJobStore:
             row = conn.execute(select(t).where(t.c.id == job_id)).mappings().one_or_none()
         return None if row is None else _row_to_record(row)
 
+    def find(self, dedup_key: str) -> JobRecord | None:
+        t = self.table
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                select(t).where(t.c.dedup_key == dedup_key)
+            ).mappings().one_or_none()
+        return None if row is None else _row_to_record(row)
+
     def cas(self, job_id: JobId, expect: Expect, change: Change) -> bool:
         t = self.table
         stmt = (

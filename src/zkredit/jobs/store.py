@@ -26,6 +26,10 @@ class JobStore(Protocol):
 
     def get(self, job_id: JobId) -> JobRecord | None: ...
 
+    def find(self, dedup_key: str) -> JobRecord | None:
+        """The job ``dedup_key`` names, if any."""
+        ...
+
     def cas(self, job_id: JobId, expect: Expect, change: Change) -> bool:
         """Apply ``change`` atomically if the row matches ``expect``; report whether it did."""
         ...
@@ -68,6 +72,11 @@ class MemoryJobStore:
     def get(self, job_id: JobId) -> JobRecord | None:
         with self._lock:
             return self._rows.get(job_id)
+
+    def find(self, dedup_key: str) -> JobRecord | None:
+        with self._lock:
+            holder = self._dedup.get(dedup_key)
+            return self._rows.get(holder) if holder is not None else None
 
     def cas(self, job_id: JobId, expect: Expect, change: Change) -> bool:
         with self._lock:

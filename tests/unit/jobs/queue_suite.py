@@ -175,6 +175,52 @@ class JobQueueSuite:
         with pytest.raises(DedupConflictError, match="transfer-8"):
             q.enqueue("payout", {"amount": 501}, dedup_key="transfer-8")
 
+    # -- F08: work stranded behind a dead job is resumed --------------------------------
+
+    def test_ensure_revives_the_dead_job_its_dedup_key_names(self, make_queue: MakeQueue) -> None:
+        q = make_queue()
+        calls = Calls()
+        q.register("step", failing(2, calls), max_attempts=2)
+        q.start()
+        job = q.enqueue("step", {"transfer": "T-1"}, dedup_key="advance:T-1:sent")
+        assert q.wait(job, WAIT_S).state is JobState.DEAD
+        # A plain re-enqueue returns the dead job and runs nothing (what stranded transfers):
+        assert q.enqueue("step", {"transfer": "T-1"}, dedup_key="advance:T-1:sent") == job
+        assert q.status(job).state is JobState.DEAD
+
+        again = q.ensure("step", {"transfer": "T-1"}, dedup_key="advance:T-1:sent")
+
+        assert again == job
+        status = q.wait(job, WAIT_S)
+        assert (status.state, status.result) == (JobState.DONE, {"calls": 3})
+
+    def test_ensure_leaves_a_live_or_done_job_alone(self, make_queue: MakeQueue) -> None:
+        q = make_queue()
+        calls = Calls()
+        q.register("step", failing(0, calls))
+        q.start()
+        job = q.ensure("step", {}, dedup_key="k")
+        assert q.wait(job, WAIT_S).state is JobState.DONE
+        assert q.ensure("step", {}, dedup_key="k") == job
+        time.sleep(0.1)
+        assert calls.n == 1
+
+    def test_revive_finds_a_dead_job_by_dedup_key_and_creates_nothing(
+        self, make_queue: MakeQueue
+    ) -> None:
+        q = make_queue()
+        calls = Calls()
+        q.register("accept", failing(1, calls), max_attempts=1)
+        q.start()
+        assert q.revive("loan-accept:never-asked") is None
+        job = q.enqueue("accept", {"application_id": "A-1"}, dedup_key="loan-accept:A-1")
+        assert q.wait(job, WAIT_S).state is JobState.DEAD
+
+        revived = q.revive("loan-accept:A-1")
+
+        assert revived is not None and revived.id == job
+        assert q.wait(job, WAIT_S).state is JobState.DONE
+
     def test_status_transitions(self, make_queue: MakeQueue) -> None:
         # time_scale 0.3: the 1 s backoff after attempt 1 lasts 0.27-0.33 s, long enough
         # to observe "failed".

@@ -42,6 +42,12 @@ class JobStoreSuite:
         assert store.insert(second) == first
         assert store.get(second.id) is None
 
+    def test_find_returns_the_job_a_dedup_key_names(self, store: JobStore) -> None:
+        first = store.insert(record(dedup_key="advance:T-1:sent", n=1))
+        store.insert(record(dedup_key="advance:T-1:sent", n=2))
+        assert store.find("advance:T-1:sent") == first
+        assert store.find("advance:T-1:paid_out") is None
+
     def test_jobs_without_dedup_key_are_all_kept(self, store: JobStore) -> None:
         a, b = store.insert(record()), store.insert(record())
         assert a.id != b.id
