@@ -107,23 +107,6 @@ def verify(
     console.print("[green]OK[/] snarkjs zkey verify: every key matches its r1cs and the ptau")
 
 
-@app.command("examples")
-def examples(
-    out: Path = typer.Option(None, "--out", help="Directory (default: circuits/examples)."),
-) -> None:
-    """Write scenario 2's valid witness inputs, one <name>.input.json per circuit."""
-    import json
-
-    from zkredit.scenarios import example_inputs
-
-    catalog = build_catalog(load_settings())
-    target = out or catalog.circuits_dir / "examples"
-    target.mkdir(parents=True, exist_ok=True)
-    for name, inputs in example_inputs().items():
-        (target / f"{name}.input.json").write_text(json.dumps(inputs, indent=1) + "\n")
-    console.print(f"wrote {len(catalog.names())} example inputs to {target}")
-
-
 @app.command("dev-setup")
 def dev_setup_cmd(
     out: Path = typer.Option(..., "--out", help="Directory for the development keys."),

@@ -56,6 +56,7 @@ def main(
     Funnel.show_traceback = traceback
 
 
+circuits.app.command("examples")(proofs.circuit_examples)  # scenario 2, demo data
 app.add_typer(circuits.app, name="circuits")
 app.add_typer(config.app, name="config")
 app.add_typer(credential.app, name="credential")

@@ -173,3 +173,20 @@ def application_inputs(
         f"[green]wrote[/] {len(paths)} inputs for wallet {wallet}, scope {made.context.scope}, "
         f"date {made.context.today}; then run: zkredit attest --dir {out}"
     )
+
+
+def circuit_examples(
+    out: Path = typer.Option(None, "--out", help="Directory (default: circuits/examples)."),
+) -> None:
+    """Write scenario 2's valid witness inputs, one <name>.input.json per circuit."""
+    import json
+
+    from zkredit.bootstrap import build_catalog
+    from zkredit.scenarios import example_inputs
+
+    catalog = build_catalog(load_settings())
+    target = out or catalog.circuits_dir / "examples"
+    target.mkdir(parents=True, exist_ok=True)
+    for name, inputs in example_inputs().items():
+        (target / f"{name}.input.json").write_text(json.dumps(inputs, indent=1) + "\n")
+    console.print(f"wrote {len(catalog.names())} example inputs to {target}")
