@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import SimpleNamespace
+from typing import ClassVar
 
 import pytest
 
@@ -25,7 +27,7 @@ def test_otlp_and_jaeger_endpoints_give_the_otlp_traces_url(endpoint: str, url: 
 
 
 class Collector(BaseHTTPRequestHandler):
-    received: list[tuple[str, str, bytes]] = []
+    received: ClassVar[list[tuple[str, str, bytes]]] = []
     arrived = threading.Event()
 
     def do_POST(self) -> None:
@@ -51,6 +53,16 @@ def collector() -> Iterator[str]:
         server.shutdown()
         server.server_close()
         tracing.shutdown()
+        forget_json_logging()
+
+
+def forget_json_logging() -> None:
+    """Undo setup_telemetry's JSON stderr handler, for the tests that follow."""
+    logger = logging.getLogger("zkredit")
+    for handler in list(logger.handlers):
+        if getattr(handler, "_zkredit_json", False):
+            logger.removeHandler(handler)
+    logger.setLevel(logging.NOTSET)
 
 
 def settings(jaeger: str | None, otlp: str | None, enabled: bool = True) -> SimpleNamespace:
@@ -76,6 +88,7 @@ def test_with_jaeger_endpoint_set_spans_leave_over_otlp(collector: str) -> None:
 def test_telemetry_off_records_no_span() -> None:
     config = setup_telemetry(settings("http://127.0.0.1:9/api/traces", None, enabled=False),
                              "credit")
+    forget_json_logging()
     assert config.enabled is False and not tracing.active()
     with tracing.span("nothing") as span:
         assert not span.is_recording()
