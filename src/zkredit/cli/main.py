@@ -17,6 +17,7 @@ from zkredit.cli import (
     credential,
     deploy,
     issuer,
+    jobs,
     keys,
     proofs,
     serve,
@@ -62,6 +63,7 @@ app.add_typer(config.app, name="config")
 app.add_typer(credential.app, name="credential")
 app.add_typer(bench.app, name="bench")
 app.add_typer(audit.app, name="audit")
+app.add_typer(jobs.app, name="jobs")
 app.add_typer(issuer.app, name="issuer")
 app.add_typer(keys.app, name="keys")
 app.add_typer(worker.app, name="worker")

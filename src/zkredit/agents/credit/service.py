@@ -379,6 +379,16 @@ class CreditService:
             assert row is not None
             return self._loan_reply(row)
 
+    def resume(self) -> int:
+        """Revive the disbursement of every accepted loan whose job died (the reconciler's
+        hook, F08); returns how many accepted, undisbursed loans there were."""
+        with self.runtime.db.session() as s:
+            stuck = list(s.scalars(select(LoanRow.id).where(
+                LoanRow.status == "accepted", LoanRow.disbursement.is_(None))))
+        for loan_id in stuck:
+            self.runtime.jobs.revive(f"disburse:{loan_id}")
+        return len(stuck)
+
     def _loan_reply(self, loan: LoanRow) -> dict[str, Any]:
         return {"loan_id": loan.id, "status": loan.status, "principal_minor": loan.principal_minor,
                 "currency": loan.currency, "apr_bps": loan.apr_bps, "months": loan.months,

@@ -98,9 +98,13 @@ class TransferPipeline:
         self.runtime.jobs.register(ADVANCE_JOB, self.advance, max_attempts=ADVANCE_ATTEMPTS)
 
     def schedule(self, transfer_id: str, state: TransferState) -> None:
-        """Enqueue the step that leaves ``state`` (nothing for held or terminal states)."""
+        """Enqueue the step that leaves ``state`` (nothing for held or terminal states).
+
+        A dead step job under the same dedup key is revived: scheduling is how a
+        stranded transfer moves again (see :mod:`zkredit.agents.common.reconciler`).
+        """
         if state in self._steps:
-            self.runtime.jobs.enqueue(
+            self.runtime.jobs.ensure(
                 ADVANCE_JOB,
                 {"transfer_id": transfer_id, "state": state.value},
                 dedup_key=f"advance:{transfer_id}:{state.value}",
@@ -109,9 +113,10 @@ class TransferPipeline:
     def resume(self) -> int:
         """Schedule the next step of every unfinished transfer; returns how many.
 
-        Called at start-up: a step that committed but died before scheduling its
-        successor (or a request that died before scheduling the first) is picked up.
-        Dedup keys make this a no-op for steps already queued or done.
+        Called at start-up and by the reconciler: a step that committed but died
+        before scheduling its successor (or a request that died before scheduling the
+        first) is picked up, and a step whose job died is revived. Dedup keys make this
+        a no-op for steps already queued, running or done.
         """
         with self.runtime.db.session() as s:
             pending = RemittanceRepository(s).transfers_in([state.value for state in self._steps])

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from eth_account.signers.local import LocalAccount
+from sqlalchemy import select
 
 from zkredit.agents.common.loan_offer import sign_offer
 from zkredit.agents.common.runtime import PartyRuntime
@@ -52,6 +53,8 @@ TERMINAL = ("completed", "refunded", "failed", "held", "expired")
 LOAN_SUBMIT = "worker.loan.submit"
 REMIT_SEND = "worker.remit.send"
 REMIT_POLL = "worker.remit.poll"
+FINAL_LOAN_STATES = ("declined", "active", "failed")
+"""Loan application states nothing moves on from (``approved`` waits for its owner)."""
 REMIT_POLLS = 16
 """Looks at a transfer before its poll job gives up (backoff 1 s doubling to 300 s: ~40 min)."""
 
@@ -281,22 +284,62 @@ class WorkerService:
             return "identity" in rem.proofs
 
     def _continue(self, kind: str, app_id: str) -> None:
-        """Enqueue what follows proving (once: the dedup key names one job)."""
+        """Ensure what follows proving (once: the dedup key names one job; a dead one
+        is revived)."""
         if kind == "loan":
-            self.jobs.enqueue(LOAN_SUBMIT, {"application_id": app_id},
-                              dedup_key=f"loan-submit:{app_id}")
+            self.jobs.ensure(LOAN_SUBMIT, {"application_id": app_id},
+                             dedup_key=f"loan-submit:{app_id}")
         else:
-            self.jobs.enqueue(REMIT_SEND, {"remittance_id": app_id},
-                              dedup_key=f"remit-send:{app_id}")
+            self.jobs.ensure(REMIT_SEND, {"remittance_id": app_id},
+                             dedup_key=f"remit-send:{app_id}")
 
     def _fan_out(self, kind: str, app_id: str, circuits: list[str]) -> None:
         """One prove job per circuit; with nothing to prove, the continuation at once."""
         for c in circuits:
-            self.jobs.enqueue("worker.prove", {"kind": kind, "application_id": app_id,
-                                               "circuit": c},
-                              dedup_key=f"prove:{kind}:{app_id}:{c}")
+            self.jobs.ensure("worker.prove", {"kind": kind, "application_id": app_id,
+                                              "circuit": c},
+                             dedup_key=f"prove:{kind}:{app_id}:{c}")
         if not circuits:
             self._continue(kind, app_id)
+
+    def resume(self) -> int:
+        """Ensure the next job of every unfinished loan application and remittance.
+
+        Called at start-up and by the reconciler (F08): a request whose job died (a
+        lender down for longer than the retries, a prover that kept failing) moves on
+        again. Returns how many unfinished requests were looked at.
+        """
+        with self.runtime.db.session() as s:
+            loans = [(r.id, r.status, dict(r.explanation or {}), set(r.proofs or {}))
+                     for r in s.scalars(select(LoanApplicationRow).where(
+                         LoanApplicationRow.loan.is_(None)))]
+            rems = [(r.id, r.quote is not None, r.transfer_id is not None,
+                     "identity" in (r.proofs or {}))
+                    for r in s.scalars(select(RemittanceRow).where(
+                        RemittanceRow.receipt.is_(None)))]
+        for app_id, status, explanation, proved in loans:
+            if status == "approved":  # accepted only if its owner asked: revive, never create
+                self.jobs.revive(f"loan-accept:{app_id}")
+            elif status not in FINAL_LOAN_STATES:
+                needed = explanation.get("proving")
+                if status != "proving" or needed is None:
+                    self.jobs.ensure("worker.loan.run", {"application_id": app_id},
+                                     dedup_key=f"loan-run:{app_id}")
+                else:
+                    self._fan_out("loan", app_id, [c for c in needed if c not in proved])
+                    if set(needed) <= proved:
+                        self._continue("loan", app_id)
+        for rem_id, quoted, sent, proved_identity in rems:
+            if sent:
+                self._poll_later(rem_id)
+            elif proved_identity:
+                self._continue("remit", rem_id)
+            elif quoted:
+                self._fan_out("remit", rem_id, ["identity"])
+            else:
+                self.jobs.ensure("worker.remit.run", {"remittance_id": rem_id},
+                                 dedup_key=f"remit:{rem_id}")
+        return len(loans) + len(rems)
 
     def _rebuild_statement(self, kind: str, app_id: str, circuit: str) -> Statement:
         if kind == "loan":
@@ -511,7 +554,7 @@ class WorkerService:
         return {"transfer_id": transfer_id}
 
     def _poll_later(self, rem_id: str) -> None:
-        self.jobs.enqueue(REMIT_POLL, {"remittance_id": rem_id}, dedup_key=f"remit-poll:{rem_id}")
+        self.jobs.ensure(REMIT_POLL, {"remittance_id": rem_id}, dedup_key=f"remit-poll:{rem_id}")
 
     def _job_remit_poll(self, payload: dict[str, Any]) -> dict[str, Any]:
         """Ask once how the transfer stands; not final yet, the job retries with backoff.

@@ -19,6 +19,8 @@ import pytest
 
 from tests.unit.agents.remittance.support import close_runtime, directory_of, make_runtime, wallets
 from tests.unit.agents.worker.conftest import VAULT_KEY
+from zkredit.agents.common.messaging import PeerError
+from zkredit.agents.common.reconciler import Reconciler
 from zkredit.agents.credit.service import policy_to_wire
 from zkredit.agents.worker import service as worker_service_module
 from zkredit.agents.worker.service import CIRCUITS, WorkerService
@@ -154,3 +156,54 @@ def test_more_concurrent_remittances_than_pool_threads_all_complete(
 def test_the_worker_module_never_blocks_a_job_on_another_job() -> None:
     source = Path(worker_service_module.__file__).read_text()
     assert "jobs.wait(" not in source
+
+
+def dead(worker: WorkerService, dedup_key: str) -> bool:
+    found = worker.runtime.jobs.store.find(dedup_key)  # type: ignore[attr-defined]
+    return found is not None and found.state.value == "dead"
+
+
+def test_a_loan_whose_submit_job_died_while_the_lender_was_down_is_resumed(
+    worker: WorkerService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    peers = worker.runtime.peers
+    real_send = peers.send
+
+    def lender_down(recipient: str, message_type: str, payload: Any, **kw: Any) -> Any:
+        if message_type == "credit.application.submit":
+            raise PeerError("credit", 503, "unreachable")
+        return real_send(recipient, message_type, payload, **kw)
+
+    ident = worker.create_identity("samuel")
+    with monkeypatch.context() as outage:
+        outage.setattr(peers, "send", lender_down)
+        app = worker.apply_for_loan(ident.id, "credit", 250_000_000, "NGN", 24, {},
+                                    client_key="loan-outage")
+        until(lambda: dead(worker, f"loan-submit:{app}"), 20, "the submit job never died")
+    assert worker.loan(app)["status"] == "proving"
+
+    assert Reconciler({"worker": worker.resume}).run_once() == {"worker": 1}
+
+    until(lambda: worker.loan(app)["status"] == "approved", 20, "the loan was not resumed")
+
+
+def test_a_remittance_whose_prove_job_died_is_resumed(
+    worker: WorkerService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    prover = worker.prover()
+
+    def broken(circuit: str, inputs: dict[str, Any]) -> Any:
+        raise RuntimeError("prover crashed")
+
+    ident = worker.create_identity("maria")
+    request = {"send_currency": "SGD", "receive_currency": "PHP", "route": "bank_transfer",
+               "receive_amount_minor": 1_500_000, "recipient": {"name": "Juan Rodriguez"}}
+    with monkeypatch.context() as failing:
+        failing.setattr(prover, "prove", broken)
+        rem = worker.remit(ident.id, request, client_key="rem-outage")
+        until(lambda: dead(worker, f"prove:remit:{rem}:identity"), 20, "the prove job never died")
+
+    worker.resume()
+
+    until(lambda: worker.remittance(rem)["status"] == "completed", 20,
+          "the remittance was not resumed")
