@@ -200,6 +200,12 @@ class ChainAnchorer:
             raise ChainError("no AuditAnchor contract in this deployment")
         return self.system.anchor.anchor(head_hash, entry_count, sender=self.account)
 
+    def anchored(self, head_hash: bytes, entry_count: int) -> str | None:
+        if self.system.anchor is None:
+            return None
+        by = self.account.address if self.account is not None else None
+        return self.system.anchor.anchored(head_hash, entry_count, by)
+
 
 @dataclass
 class ChainRootPublisher:

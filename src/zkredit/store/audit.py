@@ -46,6 +46,10 @@ class Anchorer(Protocol):
         """Submit ``head_hash`` covering ``entry_count`` entries; return the tx hash."""
         ...
 
+    def anchored(self, head_hash: bytes, entry_count: int) -> str | None:
+        """The tx hash of this anchorer's existing anchor of exactly this head, if any."""
+        ...
+
 
 def _entry(row: AuditRow) -> AuditEntry:
     return AuditEntry(
@@ -212,7 +216,12 @@ class AuditLog:
             anchored = s.scalar(select(func.max(AnchorRow.entry_count))) or 0
         if anchored >= head.seq:
             return None
-        tx_hash = anchorer.anchor(head.entry_hash, head.seq)
+        # An earlier attempt may have anchored and died before recording it (a lost
+        # lease, a database error): the chain then refuses the same count again, for
+        # ever. Recover that anchor instead of resending it.
+        tx_hash = anchorer.anchored(head.entry_hash, head.seq)
+        if tx_hash is None:
+            tx_hash = anchorer.anchor(head.entry_hash, head.seq)
         return self.record_anchor(head.entry_hash, head.seq, tx_hash, chain_id)
 
     # --- verification ----------------------------------------------------------

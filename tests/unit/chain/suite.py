@@ -314,6 +314,7 @@ class ChainSuite:
         assert (summary.count, summary.value) == (1, 5)
 
     def test_audit_anchor_is_the_stores_anchorer(self, deployed: Deployed) -> None:
+
         anchor = deployed.system.anchor
         assert anchor is not None
         anchorer: Anchorer = anchor  # the store's protocol, implemented here
@@ -325,6 +326,10 @@ class ChainSuite:
         assert (latest.head_hash, latest.entry_count) == (b"\x07" * 32, 1000 + count)
         assert latest.anchored_by == deployed.deployer.address
         assert anchor.find(b"\x07" * 32) == count and anchor.find(b"\x08" * 32) is None
+        assert anchorer.anchored(b"\x07" * 32, 1000 + count) == tx_hash  # a retry recovers it
+        assert anchorer.anchored(b"\x07" * 32, 999 + count) is None
+        other = deployed.system.client.accounts[7]
+        assert anchor.anchored(b"\x07" * 32, 1000 + count, by=other) is None
         with pytest.raises(TxReverted) as info:
             anchor.anchor(b"\x09" * 32, 1)
         assert info.value.matches("AuditAnchor__CountNotIncreasing", 1000 + count, 1)

@@ -52,6 +52,12 @@ class FakeAnchorer:
         self.calls.append((head_hash, entry_count))
         return "0x" + f"{len(self.calls):064x}"
 
+    def anchored(self, head_hash: bytes, entry_count: int) -> str | None:
+        for i, call in enumerate(self.calls, 1):
+            if call == (head_hash, entry_count):
+                return "0x" + f"{i:064x}"
+        return None
+
 
 def _set(db: Database, seq: int, **values: object) -> None:
     with db.session() as s:
@@ -300,6 +306,18 @@ class AuditSuite:
             chained.record_anchor(head.entry_hash, 4, "0x1", 1337)
         with pytest.raises(AnchorMismatch):
             chained.record_anchor(head.entry_hash, 6, "0x1", 1337)
+
+    def test_an_anchor_sent_but_not_recorded_is_recovered_not_resent(self, log: AuditLog
+                                                                     ) -> None:
+        """An attempt that anchored and died before recording it: the retry must not send
+        the same count again (the contract refuses it, so the job would fail for ever)."""
+        anchorer = FakeAnchorer()
+        log.append("a", {})
+        head = log.append("b", {})
+        sent = anchorer.anchor(head.entry_hash, 2)  # the dead attempt's transaction
+        record = log.anchor_head(anchorer, chain_id=1337)
+        assert record is not None and record.tx_hash == sent
+        assert anchorer.calls == [(head.entry_hash, 2)]  # nothing sent twice
 
     def test_anchor_head_goes_through_the_anchorer_once(self, log: AuditLog) -> None:
         anchorer = FakeAnchorer()

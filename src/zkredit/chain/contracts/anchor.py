@@ -34,6 +34,24 @@ class AuditAnchor(AccessControlled):
             raise ChainError("anchor() emitted no Anchored event")
         return receipt["transactionHash"].to_0x_hex()
 
+    def anchored(self, head_hash: bytes, entry_count: int, by: str | None = None
+                 ) -> str | None:
+        """The tx hash of ``by``'s (default: the sender's) anchor of exactly
+        (``head_hash``, ``entry_count``), or None."""
+        if by is None:
+            who = self._who(None)
+            by = str(getattr(who, "address", who))
+        index = self.find(head_hash)
+        if index is None:
+            return None
+        record = self.anchor_at(index)
+        if record.entry_count != entry_count or record.anchored_by.lower() != by.lower():
+            return None
+        logs = self.contract.events.Anchored().get_logs(
+            from_block=record.block_number, to_block=record.block_number,
+            argument_filters={"headHash": head_hash})
+        return logs[0]["transactionHash"].to_0x_hex() if logs else None
+
     def anchor_count(self) -> int:
         return int(self._call(self.fn.anchorCount()))
 
