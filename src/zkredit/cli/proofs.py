@@ -119,7 +119,9 @@ def demo(
     of what the other agents stored.
     """
     from zkredit.demo.run import SCENARIOS, print_report, run_scenarios
+    from zkredit.telemetry import setup_telemetry
 
+    setup_telemetry(load_settings(check=False, env="development"), "zkredit-demo")
     names = list(SCENARIOS) if scenario == "all" else [scenario]
     report = run_scenarios(names, data_dir, rpc_url=rpc_url, database_url=database_url,
                            redis_url=redis_url, progress=None if as_json else err_console)

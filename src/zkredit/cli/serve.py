@@ -154,8 +154,11 @@ def serve_one(name: str, opts: ServeOptions) -> None:
         require_startable,
     )
 
+    from zkredit.telemetry import setup_telemetry
+
     settings = opts.settings()
     zk = ZKServices.build(settings)
+    setup_telemetry(settings, name, catalog=zk.catalog)
     require_startable(settings, zk, f"the {name} agent")
     hosted = None
     if name == "gateway":

@@ -27,6 +27,9 @@ def prover(
                                   help="Warm proving processes in this worker."),
     schema_prefix: str | None = typer.Option(None, "--schema-prefix",
                                              help="As `zkredit serve --schema-prefix`."),
+    metrics_port: int | None = typer.Option(
+        None, "--metrics-port", help="Serve /metrics here (default METRICS_PORT, 9090; "
+        "0: none, e.g. for a second worker on one host)."),
 ) -> None:
     """Prove the worker agent's statements from the `prove` queue, until SIGTERM.
 
@@ -47,8 +50,11 @@ def prover(
 
     opts = ServeOptions(env, data_dir, deployments_dir, rpc_url, database_url, redis_url,
                         None, None, 0, schema_prefix, True)
+    from zkredit.telemetry import serve_process_metrics, setup_telemetry
+
     settings = opts.settings()
     zk = ZKServices.build(settings)
+    setup_telemetry(settings, "prover", catalog=zk.catalog)
     require_startable(settings, zk, "a prover worker")
     host = build_prover_worker(
         settings, open_chain(settings), agent_account(settings, "worker"), zk,
@@ -57,6 +63,8 @@ def prover(
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
+    port = settings.telemetry.metrics_port if metrics_port is None else metrics_port
+    metrics = serve_process_metrics(port) if port else None
     host.start()
     err_console.print(f"prover worker ({settings.app.env.value}) consuming the prove queue",
                       highlight=False)
@@ -64,3 +72,5 @@ def prover(
         stop.wait()
     finally:
         host.stop(timeout=30)
+        if metrics is not None:
+            metrics[0].shutdown()

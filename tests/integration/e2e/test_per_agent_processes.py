@@ -108,7 +108,7 @@ class Operator:
 
     def start_prover(self, n: int) -> None:
         self._spawn(f"prover-{n}", ["worker", "prover", "--env", "test", "--schema-prefix",
-                                    self.prefix, "--processes", "1"])
+                                    self.prefix, "--processes", "1", "--metrics-port", "0"])
 
     def _spawn(self, name: str, args: list[str]) -> None:
         with (self.root / f"{name}.log").open("ab") as log:
