@@ -20,7 +20,7 @@ from zkredit.chain.connect import (
     node_state_dir,
     resolve_sender,
 )
-from zkredit.chain.deployment import Deployment, default_deployments_dir
+from zkredit.chain.deployment import Deployment
 from zkredit.chain.node import DEFAULT_PORT, AnvilNode
 from zkredit.chain.submit import load_proofs, submit_application
 from zkredit.chain.wallets import agent_dev_wallet
@@ -103,7 +103,7 @@ def attest(
     them) from --dir and sends them from the wallet they are bound to."""
     settings = load_settings(check=False)
     client = connect(settings, rpc_url)
-    deployment = Deployment.load(deployments_dir or default_deployments_dir(), client.chain_id)
+    deployment = Deployment.load(deployments_dir or settings.app.deployments_dir, client.chain_id)
     proofs = load_proofs(directory)
     if set(proofs) != set(CIRCUITS):
         raise InputError(f"expected the proofs of {', '.join(CIRCUITS)} in {directory}")
@@ -111,7 +111,7 @@ def attest(
         client,
         settings,
         Application(deployment.policy_hash, proofs).wallet,
-        deployments_dir or default_deployments_dir(),
+        deployments_dir or settings.app.deployments_dir,
     )
     system = deployment.system(client, sender=sender)
     att = submit_application(

@@ -153,7 +153,7 @@ def application_inputs(
     Uses the chain's date, a fresh scope, WALLET, the deployed policy and the
     published KYC root, and prints the four `zkredit prove` commands to run next."""
     from zkredit.chain.connect import connect, open_issuer_registry, resolve_sender
-    from zkredit.chain.deployment import Deployment, default_deployments_dir
+    from zkredit.chain.deployment import Deployment
     from zkredit.chain.inputs import chain_inputs
     from zkredit.chain.submit import proof_paths
     from zkredit.scenarios import SAMUEL, demo_kyc_tree
@@ -161,7 +161,7 @@ def application_inputs(
 
     settings = load_settings(check=False)
     client = connect(settings, rpc_url)
-    deployment = Deployment.load(deployments_dir or default_deployments_dir(), client.chain_id)
+    deployment = Deployment.load(deployments_dir or settings.app.deployments_dir, client.chain_id)
     if wallet is None:
         wallet = resolve_sender(client, settings).address
     tree = open_issuer_registry(issuers_dir).kyc_provider().tree if issuers_dir else None

@@ -153,7 +153,6 @@ def serve_one(name: str, opts: ServeOptions) -> None:
         open_chain,
         require_startable,
     )
-
     from zkredit.telemetry import setup_telemetry
 
     settings = opts.settings()
