@@ -23,6 +23,7 @@ from zkredit.cli import (
     serve,
     worker,
 )
+from zkredit.cli import health as ops_health  # operations tools (issue 12)
 from zkredit.cli.output import ExitStatus, Funnel
 
 app = typer.Typer(
@@ -77,6 +78,7 @@ app.command("demo")(proofs.demo)
 app.command("serve")(serve.serve)
 app.command("deploy")(deploy.deploy)
 app.command("attest")(chain.attest)
+app.command("health")(ops_health.health)
 
 
 def run() -> None:
