@@ -227,6 +227,8 @@ class SecuritySettings(BaseSettings):
     tls_key: Annotated[Path | None, _env("ZKREDIT_TLS_KEY")] = None
     tls_proxy: Annotated[bool, _env("ZKREDIT_TLS_PROXY")] = False
     """TLS ends at a trusted proxy (nginx, an Ingress) in front of plain-HTTP agents."""
+    backup_key: Annotated[SecretStr | None, _env("BACKUP_KEY")] = None
+    """Backups are encrypted under a key derived from this, else from ENCRYPTION_KEY."""
 
 
 AREAS: dict[str, type[BaseSettings]] = {
