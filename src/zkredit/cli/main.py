@@ -21,9 +21,11 @@ from zkredit.cli import (
     keys,
     proofs,
     serve,
+    users,
     worker,
 )
-from zkredit.cli import health as ops_health  # operations tools (issue 12)
+from zkredit.cli import backup as ops_backup  # operations tools (issue 12)
+from zkredit.cli import health as ops_health
 from zkredit.cli.output import ExitStatus, Funnel
 
 app = typer.Typer(
@@ -67,6 +69,7 @@ app.add_typer(audit.app, name="audit")
 app.add_typer(jobs.app, name="jobs")
 app.add_typer(issuer.app, name="issuer")
 app.add_typer(keys.app, name="keys")
+app.add_typer(users.app, name="users")
 app.add_typer(worker.app, name="worker")
 app.add_typer(chain.app, name="chain")
 chain.application_app.command("inputs")(proofs.application_inputs)
@@ -79,6 +82,7 @@ app.command("serve")(serve.serve)
 app.command("deploy")(deploy.deploy)
 app.command("attest")(chain.attest)
 app.command("health")(ops_health.health)
+app.add_typer(ops_backup.app, name="backup")
 
 
 def run() -> None:
