@@ -40,6 +40,7 @@ class ServeOptions:
     rail_latency_ms: int
     schema_prefix: str | None
     external_provers: bool
+    rail_fail_accounts: str | None = None
 
     def settings(self, *, check: bool = False) -> Settings:
         from zkredit.settings import load_settings
@@ -72,7 +73,8 @@ class ServeOptions:
                             ("--redis-url", self.redis_url),
                             ("--port-base", self.port_base),
                             ("--host", self.host),
-                            ("--schema-prefix", self.schema_prefix)):
+                            ("--schema-prefix", self.schema_prefix),
+                            ("--rail-fail-accounts", self.rail_fail_accounts)):
             if value is not None:
                 args += [flag, str(value)]
         if self.external_provers:
@@ -97,6 +99,9 @@ def serve(
     redis_url: str | None = typer.Option(None, "--redis-url", help="Redis URL (REDIS_URL)."),
     rail_latency_ms: int = typer.Option(0, "--rail-latency-ms",
                                         help="Sandbox payout rail latency (testing)."),
+    rail_fail_accounts: str | None = typer.Option(
+        None, "--rail-fail-accounts", help="Regex: the sandbox rail reports these recipient "
+        "accounts closed, so their payouts fail and are refunded (testing)."),
     port_base: int | None = typer.Option(
         None, "--port-base", help="Gateway port; the agents take the next four "
         "(default: the environment's ports, 3000-3004)."),
@@ -130,7 +135,8 @@ def serve(
     if what not in NAMES:
         raise InputError(f"unknown service {what!r}; choose one of {', '.join(NAMES)}")
     opts = ServeOptions(env, data_dir, deployments_dir, rpc_url, database_url, redis_url,
-                        port_base, host, rail_latency_ms, schema_prefix, external_provers)
+                        port_base, host, rail_latency_ms, schema_prefix, external_provers,
+                        rail_fail_accounts)
     if what == "all":
         Supervisor(opts).run()
     else:
@@ -166,6 +172,7 @@ def serve_one(name: str, opts: ServeOptions) -> None:
         account = agent_account(settings, name)  # refuses a label-derived key by name
         chain = open_chain(settings)
         options = AgentOptions(rail_latency_s=opts.rail_latency_ms / 1000,
+                               rail_fail_accounts=opts.rail_fail_accounts,
                                schema_prefix=opts.schema_prefix,
                                external_provers=opts.external_provers)
         hosted = build_agent(name, settings, chain, account, zk, options)
