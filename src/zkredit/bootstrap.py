@@ -349,10 +349,31 @@ def build_agent(
         options = dataclasses.replace(options, external_provers=external)
     builder = _BUILDERS[name]
     host: AgentHost = builder(runtime, settings, chain, system, zk, options, urls[name], pool)
+    _secure(host, settings, options)
     if system.anchor is not None:
         host.anchoring = AuditAnchoring(runtime, system, options.anchor_every_n,
                                         options.anchor_every_s)
     return host
+
+
+def build_access_store(settings: Settings, schema_prefix: str | None = None) -> Any:
+    """The deployment's accounts and tokens (the ``access`` database, migrated)."""
+    from zkredit.users.store import AccessStore, open_access_db
+    from zkredit.users.tokens import TokenKeys
+
+    keys = TokenKeys.from_settings(settings)
+    return AccessStore(open_access_db(settings, schema_prefix), keys,
+                       access_ttl_s=settings.security.access_token_ttl_s,
+                       refresh_ttl_s=settings.security.refresh_token_ttl_s)
+
+
+def _secure(host: AgentHost, settings: Settings, options: AgentOptions) -> None:
+    """Access control and request hygiene on the agent's app (see ``common.security``)."""
+    from zkredit.agents.common.security import secure_agent_app
+
+    store = build_access_store(settings, options.schema_prefix)
+    secure_agent_app(host.app, host.name, settings, store)
+    host.closers.append(store.db.dispose)
 
 
 def _card(name: str, runtime: PartyRuntime, system: Any, url: str) -> Any:

@@ -229,6 +229,15 @@ class SecuritySettings(BaseSettings):
     """TLS ends at a trusted proxy (nginx, an Ingress) in front of plain-HTTP agents."""
     backup_key: Annotated[SecretStr | None, _env("BACKUP_KEY")] = None
     """Backups are encrypted under a key derived from this, else from ENCRYPTION_KEY."""
+    jwt_key_file: Annotated[Path | None, _env("ZKREDIT_JWT_KEY_FILE")] = None
+    """The Ed25519 token-signing key (default ``<keystore_dir>/jwt-signing.pem``)."""
+    access_token_ttl_s: Annotated[int, _env("ZKREDIT_ACCESS_TOKEN_TTL_S")] = 600
+    refresh_token_ttl_s: Annotated[int, _env("ZKREDIT_REFRESH_TOKEN_TTL_S")] = 14 * 86400
+    allowed_hosts: Annotated[str, _env("ZKREDIT_ALLOWED_HOSTS")] = ""
+    """Extra Host names the agents answer (comma-separated), beyond loopback and their own."""
+    cors_origins: Annotated[str, _env("ZKREDIT_CORS_ORIGINS")] = ""
+    """Browser origins allowed to call the APIs (comma-separated); none by default."""
+    max_body_bytes: Annotated[int, _env("ZKREDIT_MAX_BODY_BYTES")] = 1_048_576
 
 
 AREAS: dict[str, type[BaseSettings]] = {

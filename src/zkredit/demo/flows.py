@@ -85,10 +85,67 @@ def _idempotency(key: str | None) -> dict[str, str]:
 
 
 class WorkerClient:
-    """The worker's own app talking to the worker agent."""
+    """The worker's own app talking to the worker agent, logged in as one worker.
 
-    def __init__(self, base: str) -> None:
+    :meth:`act_as` logs in as another user (each scenario's person is their own demo
+    user); an expired access token is refreshed once, then the login is repeated.
+    Sending money and accepting a loan first confirm the action with the password.
+    """
+
+    def __init__(self, base: str, username: str | None = None,
+                 password: str | None = None) -> None:
         self.http = httpx.Client(base_url=base, timeout=180.0)
+        self.username = username
+        self._password = password
+        self._tokens: dict[str, Any] | None = None
+
+    def act_as(self, username: str, password: str | None = None) -> None:
+        if username != self.username:
+            self.username, self._password, self._tokens = username, password, None
+
+    @property
+    def password(self) -> str:
+        from zkredit.demo.users import demo_password
+
+        assert self.username is not None, "WorkerClient.act_as(user) first"
+        return self._password or demo_password(self.username)
+
+    def _login(self) -> None:
+        assert self.username is not None, "WorkerClient.act_as(user) first"
+        r = self.http.post("/auth/token", json={"username": self.username,
+                                                "password": self.password})
+        self._tokens = self._ok(r)
+
+    def _refresh(self) -> None:
+        if self._tokens is not None:
+            r = self.http.post("/auth/refresh",
+                               json={"refresh_token": self._tokens["refresh_token"]})
+            if r.status_code == 200:
+                self._tokens = r.json()
+                return
+        self._login()
+
+    def _call(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        if self._tokens is None:
+            self._login()
+        for attempt in (1, 2):
+            assert self._tokens is not None
+            headers = {**kwargs.pop("headers", {}),
+                       "Authorization": f"Bearer {self._tokens['access_token']}"}
+            r = self.http.request(method, path, headers=headers, **kwargs)
+            if r.status_code != 401 or attempt == 2:
+                return r
+            kwargs["headers"] = {k: v for k, v in headers.items() if k != "Authorization"}
+            self._refresh()
+        raise AssertionError("unreachable")
+
+    def confirm(self, action: str, resource: str,
+                details: dict[str, Any] | None = None) -> dict[str, str]:
+        """Re-enter the password for one money-moving action: the header that carries it."""
+        r = self._call("POST", "/auth/confirm", json={
+            "password": self.password, "action": action, "resource": resource,
+            "details": details})
+        return {"X-Confirmation-Token": self._ok(r)["confirmation_token"]}
 
     def _ok(self, r: httpx.Response) -> dict[str, Any]:
         if r.status_code >= 400:
@@ -100,34 +157,38 @@ class WorkerClient:
         return data
 
     def identity(self, label: str) -> dict[str, Any]:
-        return self._ok(self.http.post("/identities", json={"label": label}))
+        return self._ok(self._call("POST", "/identities", json={"label": label}))
 
     def credential(self, identity_id: str, cred: dict[str, Any]) -> dict[str, Any]:
-        return self._ok(self.http.post(f"/identities/{identity_id}/credentials", json=cred))
+        return self._ok(self._call("POST", f"/identities/{identity_id}/credentials", json=cred))
 
     def membership(self, identity_id: str, m: dict[str, Any]) -> dict[str, Any]:
-        return self._ok(self.http.post(f"/identities/{identity_id}/kyc-membership", json=m))
+        return self._ok(self._call("POST", f"/identities/{identity_id}/kyc-membership", json=m))
 
     def apply(self, identity_id: str, body: dict[str, Any],
               key: str | None = None) -> dict[str, Any]:
         """Apply for a loan; pass the same ``key`` to retry one application safely."""
-        return self._ok(self.http.post(f"/identities/{identity_id}/loans", json=body,
-                                       headers=_idempotency(key)))
+        return self._ok(self._call("POST", f"/identities/{identity_id}/loans", json=body,
+                                   headers=_idempotency(key)))
 
     def loan(self, app_id: str, wait: float = 120) -> dict[str, Any]:
-        return self._ok(self.http.get(f"/loans/{app_id}", params={"wait": wait}))
+        return self._ok(self._call("GET", f"/loans/{app_id}", params={"wait": wait}))
 
     def accept(self, app_id: str) -> dict[str, Any]:
-        return self._ok(self.http.post(f"/loans/{app_id}/accept"))
+        """Accept the offer: the worker confirms it (password), then the agent signs it."""
+        consent = self.confirm("loan.accept", app_id)
+        return self._ok(self._call("POST", f"/loans/{app_id}/accept", headers=consent))
 
     def remit(self, identity_id: str, body: dict[str, Any],
               key: str | None = None) -> dict[str, Any]:
-        """Send money; pass the same ``key`` to retry one remittance safely."""
-        return self._ok(self.http.post(f"/identities/{identity_id}/remittances", json=body,
-                                       headers=_idempotency(key)))
+        """Send money; pass the same ``key`` to retry one remittance safely. The worker
+        confirms exactly this request (password) before it is sent."""
+        consent = self.confirm("remittance.send", identity_id, body)
+        return self._ok(self._call("POST", f"/identities/{identity_id}/remittances", json=body,
+                                   headers={**_idempotency(key), **consent}))
 
     def remittance(self, rem_id: str, wait: float = 120) -> dict[str, Any]:
-        return self._ok(self.http.get(f"/remittances/{rem_id}", params={"wait": wait}))
+        return self._ok(self._call("GET", f"/remittances/{rem_id}", params={"wait": wait}))
 
 
 def _ymd(y: int, m: int, d: int) -> int:
@@ -144,6 +205,9 @@ def onboard(
     out: Outcome,
 ) -> dict[str, Any]:
     """Identity at the worker agent, KYC at the provider, root on chain, KYC credential."""
+    from zkredit.demo.users import username_for
+
+    client.act_as(username_for(name))  # each person logs in as themselves
     ident: dict[str, Any] = out.step(
         "worker agent creates identity and wallet",
         lambda: client.identity(name),

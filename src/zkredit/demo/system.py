@@ -146,6 +146,7 @@ class LiveSystem:
             prover_processes=self.prover_workers, anchor_every_n=self.anchor_every_n,
             anchor_every_s=self.anchor_every_s)
         (self.data_dir / "gateway" / "logs").mkdir(parents=True, exist_ok=True)
+        self._seed_users()
         for name in agents:
             self.hosts[name] = build_agent(name, self.settings, chain,
                                            agent_account(self.settings, name), zk, options)
@@ -156,6 +157,17 @@ class LiveSystem:
         for host in self.hosts.values():
             host.start()
         return self
+
+    def _seed_users(self) -> None:
+        """The demo's people and staff (development only: their passwords are public)."""
+        from zkredit.bootstrap import build_access_store
+        from zkredit.demo.users import seed_demo_users
+
+        store = build_access_store(self.settings, self.schema_prefix)
+        try:
+            seed_demo_users(store)
+        finally:
+            store.db.dispose()
 
     def stop(self) -> None:
         for server in self.servers.values():
@@ -206,8 +218,11 @@ class LiveSystem:
         """The borrower pays an installment; the lender records it (its HTTP API)."""
         import httpx
 
-        url = f"http://127.0.0.1:{self.ports['credit']}/loans/{loan_id}/repayments"
-        r = httpx.post(url, timeout=60)
+        from zkredit.demo.users import LENDER, bearer
+
+        base = f"http://127.0.0.1:{self.ports['credit']}"
+        r = httpx.post(f"{base}/loans/{loan_id}/repayments", timeout=60,
+                       headers=bearer(base, LENDER))
         r.raise_for_status()
         data: dict[str, Any] = r.json()
         return data

@@ -10,6 +10,7 @@ import anyio
 from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.concurrency import run_in_threadpool
 
+from zkredit.agents.common.auth import owned_ids, record_owner
 from zkredit.agents.worker.schemas import (
     Accepted,
     IdentityIn,
@@ -80,10 +81,20 @@ async def _wait(get: Callable[[str], dict[str, Any]], key: str, done: set[str],
 
 
 @router.post("/identities", response_model=IdentityOut, status_code=201)
-def create_identity(body: IdentityIn, service: Service) -> IdentityOut:
+def create_identity(body: IdentityIn, service: Service, request: Request) -> IdentityOut:
     ident = service.create_identity(body.label)
+    record_owner(request, "identity", ident.id)
     return IdentityOut(identity_id=ident.id, commitment=str(ident.commitment),
                        wallet=ident.wallet.address)
+
+
+@router.get("/identities")
+def my_identities(request: Request, limit: Annotated[int, Query(ge=1, le=200)] = 50,
+                  after: Annotated[str | None, Query(max_length=64)] = None
+                  ) -> dict[str, Any]:
+    """The caller's identities, a page at a time (``after``: the last id of the page)."""
+    ids = owned_ids(request, "identity", limit=limit, after=after)
+    return {"identities": ids, "next": ids[-1] if len(ids) == limit else None}
 
 
 @router.post("/identities/{identity_id}/credentials", status_code=201)
@@ -98,9 +109,11 @@ def store_membership(identity_id: str, body: MembershipIn, service: Service) -> 
 
 
 @router.post("/identities/{identity_id}/loans", response_model=Accepted, status_code=202)
-def apply(identity_id: str, body: LoanIn, service: Service, key: IdempotencyKey) -> Accepted:
+def apply(identity_id: str, body: LoanIn, service: Service, key: IdempotencyKey,
+          request: Request) -> Accepted:
     app_id = service.apply_for_loan(identity_id, body.lender, body.amount_minor, body.currency,
                                     body.months, body.payout, client_key=key)
+    record_owner(request, "loan", app_id)
     return Accepted(id=app_id)
 
 
@@ -117,8 +130,9 @@ def accept(app_id: str, service: Service) -> Accepted:
 
 @router.post("/identities/{identity_id}/remittances", response_model=Accepted, status_code=202)
 def remit(identity_id: str, body: RemittanceIn, service: Service,
-          key: IdempotencyKey) -> Accepted:
+          key: IdempotencyKey, request: Request) -> Accepted:
     rem_id = service.remit(identity_id, body.model_dump(exclude_none=True), client_key=key)
+    record_owner(request, "remittance", rem_id)
     return Accepted(id=rem_id)
 
 
