@@ -12,15 +12,26 @@ import {ZKCreditVerifyingKeys} from "./verifiers/ZKCreditVerifyingKeys.sol";
 ///         key constants are generated (ZKCreditVerifyingKeys) from the same vkeys as
 ///         the four per-circuit verifier contracts.
 /// @dev A separate contract so that ZKCreditVerifier stays under the 24 KiB code
-///      limit. Stateless and ownerless. Soundness argument:
-///      contracts/docs/batched-verification.md.
+///      limit. Stateless and ownerless. The coefficients of the random linear
+///      combination are drawn from `seedOf(app)`, a hash of everything verified; no
+///      caller can choose them (a seed known before the proofs are chosen lets anyone
+///      forge all four proofs). Soundness argument: contracts/docs/batched-verification.md.
 contract ZKCreditBatchGroth16 is IApplicationBatchVerifier {
     /// @inheritdoc IApplicationBatchVerifier
-    function verifyApplication(IZKCreditVerifier.Application calldata app, uint256 seed)
-        external
-        view
-        returns (bool)
-    {
+    function verifyApplication(IZKCreditVerifier.Application calldata app) external view returns (bool) {
+        return _verify(app, seedOf(app));
+    }
+
+    /// @notice The seed of the batch coefficients for `app`: keccak256 of the chain id,
+    ///         this contract's address and the ABI-encoded application (every proof
+    ///         coordinate, every public signal, the policy hash and the agent id).
+    function seedOf(IZKCreditVerifier.Application calldata app) public view returns (uint256) {
+        return uint256(keccak256(abi.encode(block.chainid, address(this), app)));
+    }
+
+    /// @dev The batched check under `seed`. Sound only when `seed` was fixed after the
+    ///      proofs and signals were: callers pass `seedOf(app)`.
+    function _verify(IZKCreditVerifier.Application calldata app, uint256 seed) internal view returns (bool) {
         Groth16Batch.Key[] memory keys = new Groth16Batch.Key[](4);
         keys[0] = ZKCreditVerifyingKeys.income();
         keys[1] = ZKCreditVerifyingKeys.creditHistory();

@@ -268,7 +268,7 @@ contract ZKCreditVerifier is AccessControlDefaultAdminRules, Pausable, EIP712, I
         _checkPolicy(app, policy);
         _checkDates(app);
         _checkTrust(app, policy);
-        _checkProofs(app, requestHash);
+        _checkProofs(app);
 
         uint256 tier = app.creditHistorySignals[CH_TIER];
         uint256 cap = uint256(app.incomeSignals[INC_MIN_INCOME]) * policy.tierMultipliers[tier - 1];
@@ -370,14 +370,14 @@ contract ZKCreditVerifier is AccessControlDefaultAdminRules, Pausable, EIP712, I
     }
 
     /// @dev Reverts with `ZKCredit__InvalidProof(circuit)` naming the first proof
-    ///      that does not verify. With a batch verifier, one batched check decides;
-    ///      only if it fails are the proofs re-checked one by one to name the
-    ///      failing circuit (the transaction reverts either way). `seed` is the
-    ///      request hash, the keccak256 of the whole application.
-    function _checkProofs(Application calldata app, bytes32 seed) private view {
+    ///      that does not verify. With a batch verifier, one batched check decides
+    ///      (it draws its coefficients from the whole application itself); only if it
+    ///      fails are the proofs re-checked one by one to name the failing circuit
+    ///      (the transaction reverts either way).
+    function _checkProofs(Application calldata app) private view {
         IApplicationBatchVerifier batch = batchVerifier;
         if (address(batch) != address(0)) {
-            try batch.verifyApplication(app, uint256(seed)) returns (bool ok) {
+            try batch.verifyApplication(app) returns (bool ok) {
                 if (ok) return;
             } catch {}
         }

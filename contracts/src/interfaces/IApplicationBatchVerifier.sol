@@ -5,10 +5,8 @@ import {IZKCreditVerifier} from "./IZKCreditVerifier.sol";
 
 /// @title Batched verifier of the four proofs of an application
 interface IApplicationBatchVerifier {
-    /// @notice True iff all four proofs of `app` verify. `seed` must be a hash of the
-    ///         whole application, fixed only after the proofs were chosen.
-    function verifyApplication(IZKCreditVerifier.Application calldata app, uint256 seed)
-        external
-        view
-        returns (bool);
+    /// @notice True iff all four proofs of `app` verify. The coefficients of the
+    ///         batched check are derived inside from the whole application, never
+    ///         supplied by the caller.
+    function verifyApplication(IZKCreditVerifier.Application calldata app) external view returns (bool);
 }

@@ -182,23 +182,26 @@ def test_batch_agrees_with_individual_verifiers(
     batch = systems["batched"].batch
     assert batch is not None
     app = zkapp.application(lenders["batched"].policy_hash, proofs)
-    seed = int.from_bytes(zkapp.keccak_abi(zkapp.APP_TYPE, app), "big")
     verify = batch.functions.verifyApplication
-    assert verify(app, seed).call() is True
-    assert verify(app, 1).call() is True  # valid proofs pass under any coefficients
+    assert verify(app).call() is True
+    # The batch draws its coefficients from the chain, itself and the whole application.
+    chain_id = batch.w3.eth.chain_id
+    expected_seed = zkapp.keccak_abi(f"(uint256,address,{zkapp.APP_TYPE})",
+                                     (chain_id, batch.address, app))
+    assert batch.functions.seedOf(app).call() == int.from_bytes(expected_seed, "big")
     for circuit in ("income", "identity"):  # coefficient 1, and a random one
         index = len(proofs[circuit][1]) - 1  # the wallet
         bad = zkapp.application(lenders["batched"].policy_hash, _tamper(proofs, circuit, index))
-        assert verify(bad, seed).call() is False, circuit
+        assert verify(bad).call() is False, circuit
     swapped = dict(proofs)
     swapped["collateral"] = (proofs["credit_history"][0], proofs["collateral"][1])
-    assert verify(zkapp.application(b"\x00" * 32, swapped), seed).call() is False
+    assert verify(zkapp.application(b"\x00" * 32, swapped)).call() is False
     huge = dict(proofs)
     huge["income"] = (
         proofs["income"][0],
         [*proofs["income"][1][:-1], proofs["income"][1][-1] + zkapp.R],
     )
-    assert verify(zkapp.application(b"\x00" * 32, huge), seed).call() is False
+    assert verify(zkapp.application(b"\x00" * 32, huge)).call() is False
 
 
 @pytest.mark.parametrize("circuit", ["income", "identity"])
