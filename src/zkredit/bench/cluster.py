@@ -86,11 +86,12 @@ class LocalCluster:
     def url(self, name: str) -> str:
         return f"http://127.0.0.1:{self.port_base + OFFSETS[name]}"
 
-    def cli(self, *args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+    def cli(self, *args: str, timeout: float = 300,
+            stdin: str | None = None) -> subprocess.CompletedProcess[str]:
         """Run ``zkredit ARGS``; raise with its output unless it succeeds."""
         done = subprocess.run([sys.executable, "-m", "zkredit.cli.main", *args],
                               env=self.env, cwd=self.root, capture_output=True, text=True,
-                              timeout=timeout)
+                              timeout=timeout, input=stdin)
         if done.returncode != 0:
             raise ClusterError(f"zkredit {' '.join(args)} exited {done.returncode}\n"
                                f"{done.stdout[-3000:]}\n{done.stderr[-3000:]}")
@@ -104,7 +105,19 @@ class LocalCluster:
         report: dict[str, Any] = json.loads(self.cli(
             "deploy", "--env", "test", "--json", "--schema-prefix", self.prefix,
             "--issuers-dir", str(self.issuers_dir)).stdout)
+        self.add_users()
         return report
+
+    def add_users(self) -> None:
+        """The token-signing key and the demo's users, made as an operator makes them
+        (``zkredit users keygen``, ``zkredit users add --password-stdin``)."""
+        from zkredit.demo.users import DEMO_USERS, demo_password
+
+        self.cli("users", "keygen", "--env", "test")
+        for name, roles in DEMO_USERS.items():
+            self.cli("users", "add", name, "--role", ",".join(sorted(roles)),
+                     "--password-stdin", "--env", "test", "--schema-prefix", self.prefix,
+                     stdin=demo_password(name) + "\n")
 
     @property
     def issuers_dir(self) -> Path:
@@ -215,7 +228,10 @@ class ExternalParties:
         return dt.datetime.fromtimestamp(self.system.client.now(), dt.UTC).date()
 
     def repay_installment(self, loan_id: str) -> dict[str, Any]:
-        r = httpx.post(f"{self.credit_url}/loans/{loan_id}/repayments", timeout=60)
+        from zkredit.demo.users import LENDER, bearer
+
+        r = httpx.post(f"{self.credit_url}/loans/{loan_id}/repayments", timeout=60,
+                       headers=bearer(self.credit_url, LENDER))
         r.raise_for_status()
         data: dict[str, Any] = r.json()
         return data

@@ -64,7 +64,9 @@ def _scenario2_runs(system: LiveSystem, runs: int) -> list[float]:
 def _latencies(system: LiveSystem, requests: int) -> dict[str, dict[str, float]]:
     base = f"http://127.0.0.1:{system.ports['remittance']}"
     out: dict[str, dict[str, float]] = {}
-    with httpx.Client(base_url=base, timeout=30) as http:
+    from zkredit.bench.http import bench_login
+
+    with httpx.Client(base_url=base, timeout=30, headers=bench_login(base)) as http:
         def quote() -> httpx.Response:
             return http.post("/quotes", json={
                 "send_currency": "SGD", "receive_currency": "PHP", "route": "bank_transfer",

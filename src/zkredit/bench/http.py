@@ -48,13 +48,16 @@ class Target:
     body: dict[str, Any] | None = None
     reference: str | None = None
     """The key of the trivial endpoint on the same server, loaded just before this one."""
+    headers: dict[str, str] | None = None
 
     def body_bytes(self) -> bytes | None:
         return None if self.body is None else json.dumps(self.body).encode()
 
 
-def targets(gateway: str, remittance: str) -> list[Target]:
-    """Each server's reference (``/health/live``), then the endpoints measured against it."""
+def targets(gateway: str, remittance: str,
+            auth: dict[str, str] | None = None) -> list[Target]:
+    """Each server's reference (``/health/live``), then the endpoints measured against it
+    (``auth``: the Authorization header of a user allowed to ask for quotes)."""
     return [
         Target("gateway_live", "gateway GET /health/live (reference)", "GET",
                f"{gateway}/health/live"),
@@ -65,7 +68,7 @@ def targets(gateway: str, remittance: str) -> list[Target]:
         Target("agent_health", "remittance GET /health", "GET", f"{remittance}/health",
                reference="agent_live"),
         Target("quote", "remittance POST /quotes", "POST", f"{remittance}/quotes", QUOTE_BODY,
-               reference="agent_live"),
+               reference="agent_live", headers=auth),
     ]
 
 
@@ -104,15 +107,20 @@ def _lua_post(body: bytes) -> str:
             f"wrk.body = [==[{text}]==]\n")
 
 
+def _lua_headers(headers: dict[str, str]) -> str:
+    return "".join(f'wrk.headers["{k}"] = [==[{v}]==]\n' for k, v in headers.items())
+
+
 def run_wrk(target: Target, connections: int, duration_s: int, wrk: str) -> LoadResult:
     threads = max(1, min(connections, os.cpu_count() or 1))
     args = [wrk, f"-t{threads}", f"-c{connections}", f"-d{duration_s}s", "--latency",
             "--timeout", WRK_TIMEOUT]
     with tempfile.TemporaryDirectory(prefix="zkredit-wrk-") as tmp:
         body = target.body_bytes()
-        if body is not None:
+        if body is not None or target.headers:
             script = Path(tmp) / "post.lua"
-            script.write_text(_lua_post(body))
+            script.write_text((_lua_post(body) if body is not None else "")
+                              + _lua_headers(target.headers or {}))
             args += ["-s", str(script)]
         done = subprocess.run([*args, target.url], capture_output=True, text=True,
                               timeout=duration_s + 60, check=False)
@@ -127,8 +135,11 @@ def run_builtin(target: Target, connections: int, duration_s: int) -> LoadResult
     body = target.body_bytes()
     if body is not None:
         args += ["--body", body.decode()]
+    from zkredit.bench.loadgen import HEADERS_ENV
+
     done = subprocess.run(args, capture_output=True, text=True, timeout=duration_s + 120,
-                          check=False)
+                          check=False,
+                          env={**os.environ, HEADERS_ENV: json.dumps(target.headers or {})})
     if done.returncode != 0:
         raise ZKreditError(f"the load generator failed on {target.url}: {done.stderr.strip()}")
     return LoadResult(**json.loads(done.stdout))
@@ -178,7 +189,8 @@ def system_under_test(url: str | None) -> Iterator[tuple[str, str, str]]:
     from zkredit.demo.system import LiveSystem
 
     with tempfile.TemporaryDirectory(prefix="zkredit-bench-http-") as tmp:
-        system = LiveSystem(Path(tmp)).start()
+        # The benchmark measures throughput, not the rate limiter: the limit is lifted.
+        system = LiveSystem(Path(tmp), rate_limit_requests=10**9).start()
         try:
             def local(name: str) -> str:
                 return f"http://127.0.0.1:{system.ports[name]}"
@@ -188,11 +200,30 @@ def system_under_test(url: str | None) -> Iterator[tuple[str, str, str]]:
             system.stop()
 
 
+BENCH_USER_ENV = "ZKREDIT_BENCH_USER"
+BENCH_PASSWORD_ENV = "ZKREDIT_BENCH_PASSWORD"
+
+
+def bench_login(base_url: str) -> dict[str, str]:
+    """The Authorization header of the benchmark's user: ``ZKREDIT_BENCH_USER`` and
+    ``ZKREDIT_BENCH_PASSWORD``, else the development demo's operator."""
+    from zkredit.demo.users import OPERATOR, bearer
+
+    user = os.environ.get(BENCH_USER_ENV) or OPERATOR
+    try:
+        return bearer(base_url, user, os.environ.get(BENCH_PASSWORD_ENV))
+    except httpx.HTTPError as exc:
+        raise InputError(f"could not log in at {base_url} as {user}: {exc}",
+                         hint=f"Set {BENCH_USER_ENV} and {BENCH_PASSWORD_ENV} to a user "
+                              "with the worker, agent or operator role.") from exc
+
+
 def _warm(target: Target, say: Callable[[str], None]) -> None:
     """A few sequential requests: warms caches (and the gateway's prober); says if it fails."""
     with httpx.Client(timeout=30.0) as http:
         for _ in range(5):
-            r = http.request(target.method, target.url, json=target.body)
+            r = http.request(target.method, target.url, json=target.body,
+                             headers=target.headers)
         if r.status_code >= 400:
             say(f"warning: {target.label} answered {r.status_code}: {r.text[:200]}")
 
@@ -215,7 +246,7 @@ def run_http_bench(url: str | None = None, *, duration_s: int = 10, connections:
         tell("starting an in-process system (chain, deployment, agents, gateway)")
     with system_under_test(url) as (gateway, remittance, description):
         report["system"] = description
-        plan = targets(gateway, remittance)
+        plan = targets(gateway, remittance, bench_login(remittance))
         results: dict[str, dict[str, Any]] = {}
         for target in plan:
             _warm(target, tell)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import time
 from dataclasses import asdict, dataclass
 from urllib.parse import urlsplit
@@ -45,7 +46,12 @@ def percentile(sorted_xs: list[float], q: float) -> float:
     return sorted_xs[k]
 
 
-def build_request(method: str, url: str, body: bytes | None) -> tuple[str, int, bytes]:
+HEADERS_ENV = "ZKREDIT_LOADGEN_HEADERS"
+"""Extra request headers as a JSON object (an access token stays out of argv)."""
+
+
+def build_request(method: str, url: str, body: bytes | None,
+                  headers: dict[str, str] | None = None) -> tuple[str, int, bytes]:
     parts = urlsplit(url)
     if parts.scheme != "http" or not parts.hostname:
         raise ValueError(f"the built-in load generator speaks plain http:// only, not {url!r}")
@@ -53,6 +59,7 @@ def build_request(method: str, url: str, body: bytes | None) -> tuple[str, int, 
     target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
     head = [f"{method} {target} HTTP/1.1", f"Host: {parts.hostname}:{port}",
             "User-Agent: zkredit-bench", "Accept: */*"]
+    head += [f"{k}: {v}" for k, v in (headers or {}).items()]
     if body is not None:
         head += ["Content-Type: application/json", f"Content-Length: {len(body)}"]
     return parts.hostname, port, ("\r\n".join(head) + "\r\n\r\n").encode() + (body or b"")
@@ -126,7 +133,8 @@ async def closed_loop(method: str, url: str, body: bytes | None, connections: in
                       duration_s: float) -> LoadResult:
     """Load ``url`` for ``duration_s`` from ``connections`` connections; requests in
     flight at the deadline are finished and counted, over the time they took."""
-    host, port, request = build_request(method, url, body)
+    host, port, request = build_request(method, url, body,
+                                        json.loads(os.environ.get(HEADERS_ENV) or "{}"))
     tally = _Tally()
     started = time.perf_counter()
     deadline = started + duration_s

@@ -67,7 +67,7 @@ def choose_ports(seed: bool) -> dict[str, int]:
 def settings_for(data_dir: Path, ports: dict[str, int], *, env: str = "development",
                  database_url: str | None = None, redis_url: str | None = None,
                  rpc_url: str | None = None, deployments_dir: Path | None = None,
-                 check: bool = True) -> Settings:
+                 check: bool = True, rate_limit: int | None = None) -> Settings:
     """The environment's settings with this run's data directory, ports and services."""
     return load_settings(
         check=check, env=env,
@@ -75,6 +75,7 @@ def settings_for(data_dir: Path, ports: dict[str, int], *, env: str = "developme
         queue={"redis_url": redis_url} if redis_url else {},
         chain={"rpc_url": rpc_url} if rpc_url else {},
         agents={f"{n}_port": ports[n] for n in AGENTS},
+        security={"rate_limit_requests": rate_limit} if rate_limit else {},
         app={"data_dir": data_dir, "port": ports["gateway"],
              **({"deployments_dir": deployments_dir} if deployments_dir else {})},
     )
@@ -97,6 +98,8 @@ class LiveSystem:
     rail_fail_accounts: str | None = None
     anchor_every_n: int = 50
     anchor_every_s: int = 60
+    rate_limit_requests: int | None = None
+    """RATE_LIMIT_REQUESTS for this run (benchmarks lift it)."""
     settings: Settings = field(init=False)
     ports: dict[str, int] = field(default_factory=dict)
     hosts: dict[str, AgentHost] = field(default_factory=dict)
@@ -123,7 +126,7 @@ class LiveSystem:
         self.settings = settings_for(
             self.data_dir, self.ports, database_url=self.database_url,
             redis_url=self.redis_url, rpc_url=self.rpc_url,
-            deployments_dir=self.data_dir / "chain")
+            deployments_dir=self.data_dir / "chain", rate_limit=self.rate_limit_requests)
         zk = ZKServices.build(self.settings)
         require_startable(self.settings, zk, "the demo")
         self.catalog = zk.catalog

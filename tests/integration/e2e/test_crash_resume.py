@@ -30,6 +30,7 @@ import httpx
 import pytest
 
 from tests.conftest import ROOT
+from tests.integration.e2e.conftest import seed_demo_users
 from zkredit.chain.client import ChainClient
 from zkredit.chain.deployment import Deployment, System
 from zkredit.demo.flows import DemoSystem, Outcome, WorkerClient, issue_applicant, onboard
@@ -378,6 +379,7 @@ def test_killed_mid_proof_and_mid_payout_completes_exactly_once(
     # 1. the whole system, against anvil
     server.start()
     server.wait_healthy()
+    seed_demo_users(server.data)  # the worker's own app logs in as Samuel
     t = lap("first start", t_start)
 
     # 2. Samuel's loan, killed while the worker agent proves

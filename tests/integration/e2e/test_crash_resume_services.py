@@ -29,6 +29,7 @@ import redis
 from psycopg import sql
 
 from tests.conftest import require
+from tests.integration.e2e.conftest import seed_demo_users
 from tests.integration.e2e.test_crash_resume import (
     Databases,
     Parties,
@@ -41,6 +42,7 @@ from tests.integration.e2e.test_crash_resume import (
 from zkredit.chain.client import ChainClient
 from zkredit.chain.deployment import Deployment
 from zkredit.demo.flows import DemoSystem, Outcome, WorkerClient, issue_applicant, onboard
+from zkredit.demo.users import OPERATOR, bearer
 from zkredit.issuers.registry import IssuerRegistry
 from zkredit.jobs.api import JobId
 from zkredit.jobs.redis_store import RedisJobStore
@@ -237,6 +239,7 @@ def test_killed_mid_proof_and_mid_payout_completes_exactly_once_on_postgres_and_
     # 1. the whole system, against anvil, PostgreSQL and Redis
     server.start()
     server.wait_healthy()
+    seed_demo_users(server.data, PG_URL, server.prefix)  # the worker logs in as Samuel
     t = lap("first start", t_start)
     assert dbs.q("worker", "SELECT COUNT(*) FROM {s}.worker_identities") == [(0,)]
 
@@ -323,15 +326,16 @@ def test_killed_mid_proof_and_mid_payout_completes_exactly_once_on_postgres_and_
 
     # 3. accept: the disbursement's payout, killed while the rail pays
     worker.accept(app_id)
+    staff = bearer(credit_url, OPERATOR)  # reads every loan and transfer, changes nothing
 
     def paying() -> str | None:
         try:
-            loans = http.get(f"{credit_url}/loans").raise_for_status().json()
+            loans = http.get(f"{credit_url}/loans", headers=staff).raise_for_status().json()
             for credit_loan in loans:
                 transfer_id = (credit_loan.get("disbursement") or {}).get("transfer_id")
                 if not transfer_id:
                     continue
-                r = http.get(f"{remittance_url}/transfers/{transfer_id}")
+                r = http.get(f"{remittance_url}/transfers/{transfer_id}", headers=staff)
                 if r.status_code == 200 and r.json()["state"] == "sent":
                     # the rail's payout runs in the job that advances the sent transfer
                     running = [j for j in dbs.jobs("remittance") if j[2] == "running"]

@@ -14,8 +14,9 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from pathlib import Path
-from typing import cast
+from typing import Any, cast
 
+import httpx
 import pytest
 
 from tests.conftest import require
@@ -27,6 +28,7 @@ from tests.integration.e2e.test_crash_resume_services import (
     _pg_reachable,
     _redis_reachable,
 )
+from zkredit.agents.common.access import ROUTES
 from zkredit.bench.cluster import PASSWORD, SERVICES, ExternalParties, LocalCluster
 from zkredit.demo import flows
 from zkredit.ops.deploy import PHASES
@@ -56,6 +58,33 @@ def provers_of_proofs(cluster: LocalCluster) -> dict[str, str]:
         client.close()
     return {j.id: str((j.result or {}).get("prover")) for j in jobs
             if j is not None and j.kind == "worker.prove"}
+
+
+def unauthenticated_callers_are_refused(c: LocalCluster, one: dict[str, Any],
+                                        two: dict[str, Any]) -> None:
+    """From outside, with plain HTTP and no token: no route that starts a loan, a
+    remittance, a review, a repayment or a dispute resolution, or reads anyone's data,
+    answers anything but 401, for the real ids of the two scenarios just run."""
+    loan = two.get("loan") or {}
+    real = {"loan_id": str(loan.get("loan_id", "x")),
+            "app_id": str(two["application"]["application_id"]),
+            "transfer_id": str((one.get("receipt") or {}).get("transfer_id", "x")),
+            "identity_id": str(two["application"].get("identity_id", "x"))}
+    refused = []
+    with httpx.Client(timeout=10) as http:
+        for (agent, method, path), rule in ROUTES.items():
+            if rule.public or agent == "*":
+                continue
+            url = c.url(agent) + path.format_map(DefaultIds(real))
+            r = http.request(method, url, json={}, headers={"Idempotency-Key": "probe"})
+            assert r.status_code == 401, (agent, method, path, r.status_code, r.text[:200])
+            refused.append(f"{agent} {method} {path}")
+    assert len(refused) >= 20, refused
+
+
+class DefaultIds(dict[str, str]):
+    def __missing__(self, key: str) -> str:
+        return "probe-id"
 
 
 @pytest.fixture
@@ -96,6 +125,7 @@ def test_each_agent_in_its_own_process_carries_scenarios_1_and_2(cluster: LocalC
     assert record["environment"] == "test"
     assert {n: a["wallet"] for n, a in record["agents"].items()} == addresses
     assert "privateKey" not in json.dumps(record) and PASSWORD not in json.dumps(record)
+    c.add_users()  # `zkredit users keygen`, then `zkredit users add` for each demo user
 
     for name in SERVICES:
         c.start(name, external_provers=True)
@@ -113,6 +143,7 @@ def test_each_agent_in_its_own_process_carries_scenarios_1_and_2(cluster: LocalC
         assert two.data["decision"] == "approved" and two.data["attestation_tx"]
     finally:
         worker.http.close()
+    unauthenticated_callers_are_refused(c, one.data, two.data)
     provers = provers_of_proofs(c)
     assert len(provers) == 5, provers  # scenario 1's identity proof, scenario 2's four
     assert len(set(provers.values())) == 2, provers  # both prover workers proved some

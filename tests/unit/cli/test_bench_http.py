@@ -51,7 +51,7 @@ def assert_clean_report(report: dict[str, Any]) -> None:
 
 @pytest.fixture(scope="module")
 def system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveSystem]:
-    running = LiveSystem(tmp_path_factory.mktemp("bench-http")).start()
+    running = LiveSystem(tmp_path_factory.mktemp("bench-http"), rate_limit_requests=10**9).start()
     yield running
     running.stop()
 

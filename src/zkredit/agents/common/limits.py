@@ -100,7 +100,9 @@ class RateLimiter:
         return self.fallback.hit(key, window_s)
 
 
-def build_limiter(settings: Any, agent: str) -> RateLimiter:
+def build_limiter(settings: Any, agent: str, namespace: str | None = None) -> RateLimiter:
+    """The limiter of ``agent``; in Redis under ``zkredit-<namespace>-ratelimit-<agent>``
+    (the namespace is the schema prefix, as for the job queues)."""
     window_s = max(1, settings.security.rate_limit_window_ms // 1000)
     primary: Counter | None = None
     if settings.queue.redis_url:
@@ -108,7 +110,8 @@ def build_limiter(settings: Any, agent: str) -> RateLimiter:
 
         primary = RedisCounter(
             redis.Redis.from_url(settings.queue.redis_url, socket_timeout=0.5,
-                                 socket_connect_timeout=0.5), f"zkredit:ratelimit:{agent}")
+                                 socket_connect_timeout=0.5),
+            f"zkredit-{namespace or 'main'}-ratelimit-{agent}")
     return RateLimiter(settings.security.rate_limit_requests, window_s, primary)
 
 

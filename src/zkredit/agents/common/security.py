@@ -29,7 +29,8 @@ from zkredit.users.store import AccessStore
 
 
 def secure_agent_app(app: FastAPI, agent: str, settings: Any, store: AccessStore, *,
-                     limiter: RateLimiter | None = None) -> Gatekeeper:
+                     limiter: RateLimiter | None = None,
+                     namespace: str | None = None) -> Gatekeeper:
     gate = Gatekeeper(agent, store.keys, store)
     app.state.access = gate
     app.include_router(auth_router(lambda request: request.app.state.access))
@@ -44,7 +45,7 @@ def secure_agent_app(app: FastAPI, agent: str, settings: Any, store: AccessStore
                    allow_methods=["GET", "POST", "DELETE"],
                    allow_headers=["Authorization", "Content-Type", "Idempotency-Key",
                                   CONFIRM_HEADER]),
-        Middleware(RateLimitMiddleware, limiter=limiter or build_limiter(settings, agent),
+        Middleware(RateLimitMiddleware, limiter=limiter or build_limiter(settings, agent, namespace),
                    agent=agent, router=app.router, trust_proxy=bool(settings.security.tls_proxy)),
         Middleware(AccessMiddleware, gate=gate, router=app.router),
     ])
