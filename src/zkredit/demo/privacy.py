@@ -5,11 +5,21 @@ every table of their databases, their log files and the HTTP bodies they
 received. A raw value is searched as the decimal text it would have if it had
 leaked (the income 750,000 as ``750000``, its minor-unit form ``75000000``, the
 birth date, the identity secret ...).
+
+Values are matched as whole tokens: not preceded or followed by a letter or a
+digit (see :func:`contains_token`). A plain substring search cries wolf: the other
+agents legitimately keep 77-digit field elements (nullifiers, roots, proofs),
+hex hashes, ids and timestamps, and an eight-digit birth date turns up inside
+one of them now and then. A leaked value is a token of its own (``"birthDate":
+19900602``, ``born 19900602``); a coincidence is buried in a longer number. Binary
+columns are searched as bytes, never as their ``repr`` (whose ``\x02`` escapes
+would glue hex digits onto the bytes that follow).
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,6 +28,31 @@ from typing import Any
 from zkredit.store.db import Database
 
 OTHER_PARTIES = ("credit", "remittance", "receiver")
+_BEFORE = r"(?<![0-9A-Za-z])(?<![0-9]\.)"
+_AFTER = r"(?![0-9A-Za-z])(?!\.[0-9])"
+"""What may not touch a token: a letter or a digit would make it part of a longer
+number, hex string or word, and a decimal point between digits part of a decimal
+number (the microseconds ``.750000`` of a timestamp are not the income 750000)."""
+
+
+def token_pattern(needle: str) -> re.Pattern[str]:
+    """``needle`` as a whole token (the edges of ``needle`` itself are not looked at)."""
+    return re.compile(_BEFORE + re.escape(needle) + _AFTER)
+
+
+def contains_token(haystack: str | bytes, needle: str) -> bool:
+    """Whether ``needle`` occurs in ``haystack`` as a whole token.
+
+    Bytes are searched as bytes (latin-1, one character per byte), so a random
+    ciphertext can only match by producing the needle's exact bytes between two
+    non-alphanumeric bytes. JSON kept inside JSON strings (captured request bodies)
+    is searched with its quotes unescaped too, so ``"score": 745`` is found there.
+    """
+    if not needle:
+        return False
+    text = haystack.decode("latin-1") if isinstance(haystack, bytes) else haystack
+    pattern = token_pattern(needle)
+    return any(pattern.search(t) is not None for t in (text, text.replace('\\"', '"')))
 
 
 @dataclass
@@ -42,6 +77,16 @@ def _walk(value: Any) -> Iterable[str]:
         yield value.decode("latin-1") if isinstance(value, bytes) else str(value)
 
 
+def leaked(data: Any, needles: Iterable[str]) -> list[str]:
+    """The ``needles`` found as whole tokens anywhere in ``data`` (rows, dicts, bytes...).
+
+    Walks the structure value by value, so bytes are searched as bytes and no
+    ``repr`` escape can forge a digit run. For tests: ``assert leaked(dump, raw) == []``.
+    """
+    texts = list(_walk(data))
+    return [n for n in needles if any(contains_token(t, n) for t in texts)]
+
+
 def audit(
     databases: Mapping[str, Database],
     homes: Mapping[str, Path],
@@ -64,7 +109,7 @@ def audit(
         report.searched[party] = [name for name, _ in sources]
         for label, needle in secrets.items():
             for name, text in sources:
-                if needle and needle in text:
+                if contains_token(text, needle):
                     report.leaks.append({"party": party, "where": name, "value": label})
     return report
 

@@ -22,10 +22,14 @@ SCENARIOS = ("scenario1", "scenario2", "scenario3", "scenario4")
 
 def raw_values(system: LiveSystem) -> dict[str, str]:
     """The worker-side values that must never appear at another party."""
+    # Each is matched as a whole token (zkredit.demo.privacy.contains_token): inside a
+    # 77-digit nullifier or a hex hash, the same digits are a coincidence, not a leak.
     values = {
         "Samuel's monthly income (NGN 750000)": "750000",
+        "Samuel's monthly income in minor units": str(SAMUEL.monthly_income_minor[0]),
         "Samuel's score 745 as a field": '"score": 745',
         "Samuel's collateral (NGN 15000000)": "15000000",
+        "Samuel's collateral in minor units": str(SAMUEL.collateral_minor),
         "Samuel's birth date": f"{SAMUEL.birth_date:%Y%m%d}",
         "John's birth date": f"{JOHN.birth_date:%Y%m%d}",
         "Samuel's debt ratio 2500 bp as a field": '"debtRatioBps": 2500',

@@ -58,12 +58,15 @@ class Clock:
         self.now += dt.timedelta(seconds=seconds)
 
 
+MARIA_INCOME_MINOR = 104_731
+
+
 def sender(name: str, *, level: int, birth: dt.date = dt.date(1990, 6, 2)) -> Applicant:
     """A worker with a KYC credential at ``level`` (the other fields are unused here)."""
     return Applicant(
         name=name,
         currency="SGD",
-        monthly_income_minor=(105_000,) * 6,
+        monthly_income_minor=(MARIA_INCOME_MINOR,) * 6,
         months_employed=24,
         score=700,
         history_months=24,
@@ -83,8 +86,8 @@ MARIA = sender("Maria Rodriguez", level=1)
 """Scenario 1: basic KYC."""
 ANA = sender("Ana Santos", level=2, birth=dt.date(1987, 3, 9))
 """An enhanced-KYC sender, for transfers above 1,000 USD."""
-MARIA_INCOME_MINOR = 105_000
-"""What must never reach the remittance or receiver agent (SGD 1,050.00)."""
+"""What must never reach the remittance or receiver agent (SGD 1,047.31): a distinctive
+value, searched as a whole token (zkredit.demo.privacy.leaked)."""
 
 
 class KycWorld:
