@@ -195,6 +195,8 @@ class AgentOptions:
     anchor_every_n: int = 50
     anchor_every_s: int = 60
     inprocess_workers: int = 2
+    reconcile_every_s: float = 60.0
+    """How often the reconciler resumes work left in a non-terminal state (F08)."""
 
 
 def agent_urls(settings: Settings) -> dict[str, str]:
@@ -289,18 +291,21 @@ class AgentHost:
     service: Any
     app: Any
     anchoring: Any = None
+    reconciler: Any = None
     closers: list[Callable[[], None]] = field(default_factory=list)
 
     def start(self) -> AgentHost:
         self.runtime.jobs.start()
-        if self.anchoring is not None:
-            self.anchoring.start()
+        for background in (self.anchoring, self.reconciler):
+            if background is not None:
+                background.start()
         return self
 
     def stop(self, timeout: float = 10.0) -> None:
         """Stop background work: running jobs finish, or park to resume after their lease."""
-        if self.anchoring is not None:
-            self.anchoring.stop()
+        for background in (self.reconciler, self.anchoring):
+            if background is not None:
+                background.stop()
         self.runtime.jobs.stop(timeout=timeout)
         for close in self.closers:
             close()
@@ -353,7 +358,22 @@ def build_agent(
     if system.anchor is not None:
         host.anchoring = AuditAnchoring(runtime, system, options.anchor_every_n,
                                         options.anchor_every_s)
+    resume = _RESUMES.get(name)
+    if resume is not None:
+        from zkredit.agents.common.reconciler import Reconciler
+
+        host.reconciler = Reconciler({name: resume(host.service)},
+                                     interval_s=options.reconcile_every_s)
     return host
+
+
+_RESUMES: dict[str, Callable[[Any], Callable[[], int]]] = {
+    "worker": lambda service: service.resume,
+    "credit": lambda service: service.resume,
+    "remittance": lambda services: services.pipeline.resume,
+}
+"""How to find each agent's ``resume()``: what the reconciler calls (the receiver acts
+only when asked, so it has nothing of its own to resume)."""
 
 
 def build_access_store(settings: Settings, schema_prefix: str | None = None) -> Any:
