@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import threading
 import time
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,17 +27,39 @@ from zkredit.chain.deployment import System
 from zkredit.chain.errors import ChainError
 from zkredit.chain.policy import OnChainPolicy
 from zkredit.domain.policy import CreditPolicy
+from zkredit.errors import ZKreditError
 from zkredit.zk.proof import Proof
 
 SUBMISSION_TTL_S = 3600
 
 
+class RegistryUnavailable(ZKreditError):
+    """Raised when the identity registry cannot be read (the chain is down): 503, retry."""
+
+    http_status = 503
+    retry_after_s = 5
+
+
+REGISTRY_CACHE_TTL_S = 30.0
+"""A wallet read from the registry is trusted this long: a revoked or rotated wallet
+stops being accepted within 30 s."""
+REGISTRY_CACHE_SIZE = 64
+
+
 @dataclass
 class RegistryDirectory:
-    """Agent name -> wallet and base URL, read from the ERC-8004 identity registry."""
+    """Agent name -> wallet and base URL, read from the ERC-8004 identity registry.
+
+    Registered wallets are cached for :data:`REGISTRY_CACHE_TTL_S` in a bounded LRU;
+    a name the deployment does not know is answered without the chain and never cached,
+    so callers naming random senders cannot grow it. A chain that does not answer makes
+    :class:`RegistryUnavailable` (503 with ``Retry-After``), not a 500.
+    """
 
     system: System
-    _cache: dict[str, tuple[float, str | None]] = field(default_factory=dict)
+    ttl_s: float = REGISTRY_CACHE_TTL_S
+    max_entries: int = REGISTRY_CACHE_SIZE
+    _cache: OrderedDict[str, tuple[float, str]] = field(default_factory=OrderedDict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def agent_id(self, agent: str) -> int | None:
@@ -44,14 +67,27 @@ class RegistryDirectory:
         return int(entry["agentId"]) if entry and "agentId" in entry else None
 
     def wallet_of(self, agent: str) -> str | None:
+        agent_id = self.agent_id(agent)
+        if agent_id is None:
+            return None
         with self._lock:
             cached = self._cache.get(agent)
-            if cached and time.monotonic() - cached[0] < 30:
+            if cached and time.monotonic() - cached[0] < self.ttl_s:
+                self._cache.move_to_end(agent)
                 return cached[1]
-        agent_id = self.agent_id(agent)
-        wallet = None if agent_id is None else str(self.system.identity.get_agent_wallet(agent_id))
+        try:
+            wallet = str(self.system.identity.get_agent_wallet(agent_id))
+        except ChainError as exc:
+            raise RegistryUnavailable(
+                f"cannot read {agent}'s wallet from the identity registry: {exc.message}",
+                hint="The chain node is unreachable; retry shortly.") from None
+        if int(wallet, 16) == 0:  # unset or revoked
+            return None
         with self._lock:
             self._cache[agent] = (time.monotonic(), wallet)
+            self._cache.move_to_end(agent)
+            while len(self._cache) > self.max_entries:
+                self._cache.popitem(last=False)
         return wallet
 
     def base_url(self, agent: str) -> str | None:

@@ -1,4 +1,5 @@
-"""Tables of the ``access`` database: accounts, refresh tokens, used confirmations, owners.
+"""Tables of the ``access`` database: accounts, refresh tokens, used confirmations, owners,
+and the envelope ids each agent has already delivered (replay protection).
 
 The ``access`` database is one per deployment (SQLite ``<data_dir>/access/access.db``,
 or the ``access`` schema on PostgreSQL), shared by every agent: a user logs in at any
@@ -67,3 +68,13 @@ class OwnerRow(Base):
     resource_id: Mapped[str] = mapped_column(String(128), primary_key=True)
     owner: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class SeenEnvelopeRow(Base):
+    """An envelope an agent delivered, kept until it could no longer pass the clock check."""
+
+    __tablename__ = "access_seen_envelopes"
+
+    recipient: Mapped[str] = mapped_column(String(32), primary_key=True)
+    envelope_id: Mapped[str] = mapped_column(String(80), primary_key=True)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)

@@ -174,3 +174,19 @@ class RouteIndex:
             if found is Match.FULL:
                 return route, dict(child.get("path_params", {}))
         return None, {}
+
+
+MESSAGE_SENDERS: dict[str, frozenset[str]] = {
+    "credit.application.open": frozenset({"worker"}),
+    "credit.application.submit": frozenset({"worker"}),
+    "credit.offer.accept": frozenset({"worker"}),
+    "remittance.quote.request": frozenset({"worker"}),
+    "remittance.transfer.request": frozenset({"worker"}),
+    "remittance.transfer.status": frozenset({"worker"}),
+    "remittance.disbursement.request": frozenset({"credit"}),
+    "receiver.payout.request": frozenset({"remittance"}),
+    "receiver.payout.status": frozenset({"remittance"}),
+    "receiver.dispute.open": frozenset({"remittance"}),
+}
+"""Which agent may send which envelope type: every type an agent handles is here, and
+an envelope from any other (registered, correctly signed) agent is refused (403)."""

@@ -2,9 +2,12 @@
 
 Every message between agents travels in an :class:`Envelope` signed by the
 sending agent's wallet with EIP-712. The payload is bound by its keccak hash
-over canonical JSON, so the signature covers every field. A receiver recovers
-the signer and checks it against the identity registry (an
-:class:`AgentDirectory`), rejecting unknown or forged senders.
+over canonical JSON, so the signature covers every field, the Idempotency-Key
+included. The domain binds the chain and, when known, the deployment (its
+identity registry as ``verifyingContract``), so an envelope of one deployment does
+not verify in another on the same chain. A receiver recovers the signer and checks
+it against the identity registry (an :class:`AgentDirectory`), rejecting unknown or
+forged senders; its reply is signed too (:func:`sign_reply`).
 """
 
 from __future__ import annotations
@@ -27,22 +30,37 @@ class EnvelopeError(ZKreditError, ValueError):
     """Raised when an envelope is malformed, expired, forged or from an unknown sender."""
 
 
-ENVELOPE_TYPES = {
-    "EIP712Domain": [
-        {"name": "name", "type": "string"},
-        {"name": "version", "type": "string"},
-        {"name": "chainId", "type": "uint256"},
-    ],
-    "Envelope": [
-        {"name": "id", "type": "string"},
-        {"name": "type", "type": "string"},
-        {"name": "sender", "type": "string"},
-        {"name": "recipient", "type": "string"},
-        {"name": "payloadHash", "type": "bytes32"},
-        {"name": "timestamp", "type": "uint256"},
-        {"name": "correlationId", "type": "string"},
-    ],
-}
+DOMAIN_NAME = "ZKredit Agents"
+DOMAIN_VERSION = "2"
+ENVELOPE_FIELDS = [
+    {"name": "id", "type": "string"},
+    {"name": "type", "type": "string"},
+    {"name": "sender", "type": "string"},
+    {"name": "recipient", "type": "string"},
+    {"name": "payloadHash", "type": "bytes32"},
+    {"name": "timestamp", "type": "uint256"},
+    {"name": "correlationId", "type": "string"},
+    {"name": "idempotencyKey", "type": "string"},
+]
+REPLY_FIELDS = [
+    {"name": "requestId", "type": "string"},
+    {"name": "sender", "type": "string"},
+    {"name": "recipient", "type": "string"},
+    {"name": "payloadHash", "type": "bytes32"},
+    {"name": "timestamp", "type": "uint256"},
+]
+
+
+def _domain(chain_id: int, contract: str | None) -> tuple[list[dict[str, str]], dict[str, Any]]:
+    fields = [{"name": "name", "type": "string"}, {"name": "version", "type": "string"},
+              {"name": "chainId", "type": "uint256"}]
+    values: dict[str, Any] = {"name": DOMAIN_NAME, "version": DOMAIN_VERSION,
+                              "chainId": chain_id}
+    if contract:
+        fields.append({"name": "verifyingContract", "type": "address"})
+        values["verifyingContract"] = contract
+    return fields, values
+
 
 MAX_SKEW_S = 300
 
@@ -80,6 +98,7 @@ class Envelope:
     timestamp: int
     correlationId: str
     signature: str = ""
+    idempotencyKey: str = ""
 
     @classmethod
     def create(
@@ -91,6 +110,7 @@ class Envelope:
         *,
         correlation_id: str | None = None,
         now: int | None = None,
+        idempotency_key: str | None = None,
     ) -> Envelope:
         return cls(
             id=str(uuid.uuid4()),
@@ -100,13 +120,15 @@ class Envelope:
             payload=payload,
             timestamp=int(now if now is not None else time.time()),
             correlationId=correlation_id or str(uuid.uuid4()),
+            idempotencyKey=idempotency_key or "",
         )
 
-    def _typed(self, chain_id: int) -> dict[str, Any]:
+    def _typed(self, chain_id: int, contract: str | None) -> dict[str, Any]:
+        fields, domain = _domain(chain_id, contract)
         return {
-            "types": ENVELOPE_TYPES,
+            "types": {"EIP712Domain": fields, "Envelope": ENVELOPE_FIELDS},
             "primaryType": "Envelope",
-            "domain": {"name": "ZKredit Agents", "version": "1", "chainId": chain_id},
+            "domain": domain,
             "message": {
                 "id": self.id,
                 "type": self.type,
@@ -115,22 +137,25 @@ class Envelope:
                 "payloadHash": keccak(canonical_json(self.payload)),
                 "timestamp": self.timestamp,
                 "correlationId": self.correlationId,
+                "idempotencyKey": self.idempotencyKey,
             },
         }
 
-    def signed(self, account: LocalAccount, chain_id: int) -> Envelope:
-        sig = account.sign_message(encode_typed_data(full_message=self._typed(chain_id)))
+    def signed(self, account: LocalAccount, chain_id: int,
+               contract: str | None = None) -> Envelope:
+        typed = self._typed(chain_id, contract)
+        sig = account.sign_message(encode_typed_data(full_message=typed))
         return Envelope(
             **{**self.to_dict(), "signature": "0x" + sig.signature.hex().removeprefix("0x")}
         )
 
-    def signer(self, chain_id: int) -> str:
+    def signer(self, chain_id: int, contract: str | None = None) -> str:
         if not self.signature:
             raise EnvelopeError("the envelope is not signed")
         try:
             return str(
                 Account.recover_message(
-                    encode_typed_data(full_message=self._typed(chain_id)),
+                    encode_typed_data(full_message=self._typed(chain_id, contract)),
                     signature=bytes.fromhex(self.signature.removeprefix("0x")),
                 )
             )
@@ -144,6 +169,7 @@ class Envelope:
         *,
         expected_recipient: str,
         now: int | None = None,
+        contract: str | None = None,
     ) -> None:
         """Raise :class:`EnvelopeError` unless this is a fresh, authentic message for us."""
         if self.recipient != expected_recipient:
@@ -156,7 +182,7 @@ class Envelope:
         registered = directory.wallet_of(self.sender)
         if registered is None:
             raise EnvelopeError(f"unknown sender {self.sender!r}: not in the identity registry")
-        if self.signer(chain_id).lower() != registered.lower():
+        if self.signer(chain_id, contract).lower() != registered.lower():
             raise EnvelopeError(f"forged envelope: not signed by {self.sender!r}'s wallet")
 
     def to_dict(self) -> dict[str, Any]:
@@ -169,6 +195,7 @@ class Envelope:
             "timestamp": self.timestamp,
             "correlationId": self.correlationId,
             "signature": self.signature,
+            "idempotencyKey": self.idempotencyKey,
         }
 
     @classmethod
@@ -183,6 +210,49 @@ class Envelope:
                 timestamp=int(data["timestamp"]),
                 correlationId=str(data["correlationId"]),
                 signature=str(data.get("signature", "")),
+                idempotencyKey=str(data.get("idempotencyKey") or ""),
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise EnvelopeError(f"malformed envelope: {exc}") from None
+
+
+def _reply_typed(request: Envelope, payload: dict[str, Any], timestamp: int, chain_id: int,
+                 contract: str | None) -> dict[str, Any]:
+    fields, domain = _domain(chain_id, contract)
+    return {
+        "types": {"EIP712Domain": fields, "Reply": REPLY_FIELDS},
+        "primaryType": "Reply",
+        "domain": domain,
+        "message": {"requestId": request.id, "sender": request.recipient,
+                    "recipient": request.sender,
+                    "payloadHash": keccak(canonical_json(payload)), "timestamp": timestamp},
+    }
+
+
+def sign_reply(account: LocalAccount, request: Envelope, payload: dict[str, Any],
+               chain_id: int, contract: str | None = None, *, now: int | None = None
+               ) -> tuple[int, str]:
+    """The responder's signature over its reply to ``request``: (timestamp, signature)."""
+    timestamp = int(now if now is not None else time.time())
+    typed = _reply_typed(request, payload, timestamp, chain_id, contract)
+    sig = account.sign_message(encode_typed_data(full_message=typed))
+    return timestamp, "0x" + sig.signature.hex().removeprefix("0x")
+
+
+def verify_reply(directory: AgentDirectory, request: Envelope, payload: dict[str, Any],
+                 timestamp: int, signature: str, chain_id: int,
+                 contract: str | None = None) -> None:
+    """Raise :class:`EnvelopeError` unless the request's recipient signed this reply."""
+    registered = directory.wallet_of(request.recipient)
+    if registered is None:
+        raise EnvelopeError(f"unknown responder {request.recipient!r}")
+    try:
+        signer = Account.recover_message(
+            encode_typed_data(full_message=_reply_typed(request, payload, timestamp,
+                                                        chain_id, contract)),
+            signature=bytes.fromhex(signature.removeprefix("0x")))
+    except Exception:  # eth-account raises several kinds on bad signatures
+        raise EnvelopeError(f"the reply of {request.recipient!r} has a malformed "
+                            "signature") from None
+    if str(signer).lower() != registered.lower():
+        raise EnvelopeError(f"forged reply: not signed by {request.recipient!r}'s wallet")

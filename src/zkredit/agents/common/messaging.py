@@ -18,9 +18,18 @@ from typing import Any
 
 import httpx
 from eth_account.signers.local import LocalAccount
-from fastapi import APIRouter, Header, Request
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
 
-from zkredit.agents.common.envelope import AgentDirectory, Envelope, EnvelopeError
+from zkredit.agents.common.access import MESSAGE_SENDERS
+from zkredit.agents.common.envelope import (
+    AgentDirectory,
+    Envelope,
+    EnvelopeError,
+    sign_reply,
+    verify_reply,
+)
+from zkredit.agents.common.replay import MemoryReplayCache, ReplayCache
 from zkredit.errors import InputError, ZKreditError
 from zkredit.telemetry import messages as telemetry
 from zkredit.telemetry.metrics import record_attack
@@ -41,25 +50,54 @@ class UnknownMessageType(InputError):
     """Raised when an envelope's type has no handler at the recipient."""
 
 
+class SenderNotAllowed(ZKreditError):
+    """Raised when a registered agent sends a type that ``MESSAGE_SENDERS`` does not give it."""
+
+    http_status = 403
+
+
+class ReplayedEnvelope(EnvelopeError):
+    """Raised when an envelope id was already delivered (a replay within its window)."""
+
+
+REPLY_SIGNATURE = "X-Reply-Signature"
+REPLY_TIMESTAMP = "X-Reply-Timestamp"
+
+
 class MalformedMessage(InputError):
     """Raised when a request body is not an envelope object at all (400, not 401)."""
 
 
 @dataclass
 class Inbox:
-    """Verifies inbound envelopes and dispatches them by type."""
+    """Verifies inbound envelopes and dispatches them by type.
+
+    An envelope is delivered when it is addressed to this agent, fresh, signed by the
+    registered wallet of its sender under this deployment's domain, sent by an agent
+    ``MESSAGE_SENDERS`` allows for its type, and not seen before. Replies are signed
+    with ``account`` (headers ``X-Reply-Signature`` and ``X-Reply-Timestamp``).
+    """
 
     agent: str
     directory: AgentDirectory
     chain_id: int
     handlers: dict[str, MessageHandler] = field(default_factory=dict)
+    contract: str | None = None
+    account: LocalAccount | None = None
+    replay: ReplayCache = field(default_factory=MemoryReplayCache)
+    senders: Mapping[str, frozenset[str]] = field(default_factory=lambda: MESSAGE_SENDERS)
 
     def on(self, message_type: str, handler: MessageHandler) -> None:
+        if message_type not in self.senders:
+            raise InputError(f"{message_type!r} is not in the table of who may send what "
+                             "(access.MESSAGE_SENDERS)")
         self.handlers[message_type] = handler
 
     def deliver(self, envelope: Envelope, idempotency_key: str | None = None) -> dict[str, Any]:
+        """``idempotency_key``: for in-process callers; over HTTP only the signed one counts."""
         try:
-            envelope.verify(self.directory, self.chain_id, expected_recipient=self.agent)
+            envelope.verify(self.directory, self.chain_id, expected_recipient=self.agent,
+                            contract=self.contract)
         except EnvelopeError:
             record_attack("forged_signature")
             raise
@@ -69,18 +107,21 @@ class Inbox:
                 f"the {self.agent} agent does not handle {envelope.type!r}; it handles "
                 + ", ".join(sorted(self.handlers))
             )
+        if envelope.sender not in self.senders.get(envelope.type, frozenset()):
+            record_attack("unauthorised_sender")
+            raise SenderNotAllowed(f"the {envelope.sender} agent may not send {envelope.type!r}")
+        if not self.replay.first_time(self.agent, envelope.id):
+            record_attack("replay")
+            raise ReplayedEnvelope(f"envelope {envelope.id} was already delivered")
         with telemetry.received(envelope.type, envelope.sender, envelope.correlationId,
                                 envelope.payload):
-            return handler(envelope, idempotency_key)
+            return handler(envelope, envelope.idempotencyKey or idempotency_key)
 
     def router(self) -> APIRouter:
         router = APIRouter(tags=["a2a"])
 
         @router.post("/a2a/messages")
-        async def receive(
-            request: Request,
-            idempotency_key: str | None = Header(default=None, alias="Idempotency-Key"),
-        ) -> dict[str, Any]:
+        async def receive(request: Request) -> JSONResponse:
             try:
                 body = await request.json()
             except ValueError:
@@ -91,7 +132,13 @@ class Inbox:
             # Handlers are synchronous (database, chain, proving); keep the loop free.
             from starlette.concurrency import run_in_threadpool
 
-            return await run_in_threadpool(self.deliver, envelope, idempotency_key)
+            reply = await run_in_threadpool(self.deliver, envelope)
+            headers = {}
+            if self.account is not None:
+                ts, sig = sign_reply(self.account, envelope, reply, self.chain_id,
+                                     self.contract)
+                headers = {REPLY_SIGNATURE: sig, REPLY_TIMESTAMP: str(ts)}
+            return JSONResponse(reply, headers=headers)
 
         return router
 
@@ -106,6 +153,9 @@ class Peers:
     resolve: Callable[[str], str]
     timeout_s: float = 60.0
     _client: httpx.Client = field(default_factory=lambda: httpx.Client(timeout=60.0))
+    directory: AgentDirectory | None = None
+    """Checks each reply's signature against the responder's registered wallet."""
+    contract: str | None = None
 
     def send(
         self,
@@ -118,10 +168,11 @@ class Peers:
     ) -> dict[str, Any]:
         correlation_id = correlation_id or telemetry.correlation_id()
         envelope = Envelope.create(
-            message_type, self.agent, recipient, dict(payload), correlation_id=correlation_id
-        ).signed(self.account, self.chain_id)
+            message_type, self.agent, recipient, dict(payload), correlation_id=correlation_id,
+            idempotency_key=idempotency_key,
+        ).signed(self.account, self.chain_id, self.contract)
         url = self.resolve(recipient).rstrip("/") + "/a2a/messages"
-        headers = {"Idempotency-Key": idempotency_key} if idempotency_key else {}
+        headers: dict[str, str] = {}
         with telemetry.sending(recipient, message_type, correlation_id, headers):
             try:
                 response = self._client.post(
@@ -136,7 +187,22 @@ class Peers:
                 detail = response.text
             raise PeerError(recipient, response.status_code, str(detail))
         data: dict[str, Any] = response.json()
+        if self.directory is not None:
+            self._check_reply(envelope, data, response)
         return data
+
+    def _check_reply(self, envelope: Envelope, data: dict[str, Any],
+                     response: httpx.Response) -> None:
+        signature = response.headers.get(REPLY_SIGNATURE, "")
+        try:
+            timestamp = int(response.headers.get(REPLY_TIMESTAMP, ""))
+            assert self.directory is not None
+            verify_reply(self.directory, envelope, data, timestamp, signature, self.chain_id,
+                         self.contract)
+        except (ValueError, EnvelopeError) as exc:
+            record_attack("forged_reply")
+            reason = exc.message if isinstance(exc, EnvelopeError) else "the reply is unsigned"
+            raise PeerError(envelope.recipient, 502, reason) from None
 
     def close(self) -> None:
         self._client.close()

@@ -83,11 +83,15 @@ def install(app: FastAPI) -> None:
         conflict = getattr(exc, "http_status", None)
         if isinstance(conflict, int):
             status = conflict
-            slug = {403: "forbidden", 404: "not-found", 409: "conflict",
-                    422: "invalid-request"}.get(status, slug)
+            slug = {401: "unauthenticated", 403: "forbidden", 404: "not-found",
+                    409: "conflict", 422: "invalid-request", 503: "unavailable"}.get(status, slug)
         if status == 500:
             return internal_error(request, exc)
-        return problem(status, slug, type(exc).__name__, message)
+        response = problem(status, slug, type(exc).__name__, message)
+        retry = getattr(exc, "retry_after_s", None)
+        if status == 503 and isinstance(retry, int):
+            response.headers["Retry-After"] = str(retry)
+        return response
 
     async def on_unique_violation(request: Request, exc: Exception) -> JSONResponse:
         # A unique constraint that stops a concurrent duplicate: the caller may retry
