@@ -97,7 +97,7 @@ class Targets:
     """What to check, from settings (and the command line)."""
 
     urls: dict[str, str]
-    parties: tuple[str, ...] = AGENTS
+    parties: tuple[str, ...] = field(default_factory=lambda: state_parties())
     schema_prefix: str | None = None
     rpc_url: str | None = None
     prometheus_url: str | None = None
@@ -286,6 +286,13 @@ def certificate_days_left(path: Path | None) -> tuple[int, str, Path]:
         raise ConfigurationError(f"{path} is not a PEM certificate: {exc}") from exc
     left = cert.not_valid_after_utc - dt.datetime.now(dt.UTC)
     return left.days, cert.subject.rfc4514_string(), path
+
+
+def state_parties() -> tuple[str, ...]:
+    """Every database of a deployment: each agent's, and the access database (accounts)."""
+    from zkredit.users.store import PARTY as ACCESS
+
+    return (*AGENTS, ACCESS)
 
 
 def party_schema(party: str, schema_prefix: str | None) -> str | None:

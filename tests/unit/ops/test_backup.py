@@ -155,7 +155,7 @@ def test_files_in_place_need_force_and_take_a_safety_backup(tmp_path: Path) -> N
 
 
 def _migrated_parties(settings: Settings) -> None:
-    for party in ("worker", "credit", "remittance", "receiver"):
+    for party in ("worker", "credit", "remittance", "receiver", "access"):
         db = Database.open(party, None, settings.app.data_dir)
         db.migrate()
         db.dispose()

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from zkredit import __version__
-from zkredit.bootstrap import agent_urls
+from zkredit.bootstrap import AGENTS, agent_urls
 from zkredit.ops.backup import archive, postgres, sources
 from zkredit.ops.backup.crypto import BackupKey, mac_matches, manifest_mac, seal, sha256_hex, unseal
 from zkredit.ops.backup.errors import (
@@ -280,7 +280,7 @@ class Backups:
             raise RestoreRefused(
                 f"backup {m.id} holds {meta['dialect']} databases, and the configured database "
                 f"is {dialect}", hint="Restore with the DATABASE_URL the backup was made with.")
-        self._refuse_running(list(meta["parties"]))
+        self._refuse_running([p for p in meta["parties"] if p in AGENTS])
         live: dict[str, dict[str, int]] = {}
         for party, info in meta["parties"].items():
             db = sources.open_party(self.settings, party, self.schema_prefix, create=True)

@@ -1,9 +1,9 @@
 """What each backup type holds, how it is collected from a running system, and where
 its members go back on restore.
 
-- ``database``: every agent's database. SQLite through the online backup API (the agents
-  may keep writing: the copy is one consistent snapshot); PostgreSQL through ``pg_dump``
-  of each party's schema.
+- ``database``: every agent's database and the access database (accounts, tokens).
+  SQLite through the online backup API (the agents may keep writing: the copy is one
+  consistent snapshot); PostgreSQL through ``pg_dump`` of each party's schema.
 - ``circuits``: the circuit manifest, sources, examples and committed keys (not the
   public powers-of-tau file, which is public and large).
 - ``contracts``: the deployment records (``deployments/``) and the contract artifacts.
@@ -25,10 +25,10 @@ from typing import Any
 
 from sqlalchemy import MetaData, Table, func, inspect, select
 
-from zkredit.bootstrap import AGENTS, SERVICES, agent_urls
+from zkredit.bootstrap import SERVICES, agent_urls
 from zkredit.ops.backup import postgres
 from zkredit.ops.backup.errors import BackupError
-from zkredit.ops.health import party_schema
+from zkredit.ops.health import party_schema, state_parties
 from zkredit.settings import Settings, project_root
 from zkredit.store.db import Database
 
@@ -101,7 +101,8 @@ def sqlite_restore(data: bytes, path: Path) -> None:
 
 
 def collect_database(settings: Settings, schema_prefix: str | None, step: Step,
-                     parties: tuple[str, ...] = AGENTS) -> Collected:
+                     parties: tuple[str, ...] | None = None) -> Collected:
+    parties = parties or state_parties()
     members: dict[str, bytes] = {}
     meta: dict[str, Any] = {"parties": {}}
     heads: dict[str, list[str]] = {}
