@@ -93,7 +93,9 @@ class TokenKeys:
         """The configured key file, else (development only) the ``JWT_SECRET`` key."""
         path = key_path(settings)
         if path.is_file():
-            return cls.ed25519(load_private_key(path, _keystore_password(settings)), str(path))
+            encrypted = b"ENCRYPTED" in path.read_bytes()
+            password = _keystore_password(settings) if encrypted else None
+            return cls.ed25519(load_private_key(path, password), str(path))
         if settings.is_development:
             return cls.development(settings.security.jwt_secret)
         raise ConfigurationError(
