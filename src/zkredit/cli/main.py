@@ -25,6 +25,7 @@ from zkredit.cli import (
     worker,
 )
 from zkredit.cli import backup as ops_backup  # operations tools (issue 12)
+from zkredit.cli import doctor as ops_doctor
 from zkredit.cli import health as ops_health
 from zkredit.cli.output import ExitStatus, Funnel
 
@@ -83,6 +84,7 @@ app.command("deploy")(deploy.deploy)
 app.command("attest")(chain.attest)
 app.command("health")(ops_health.health)
 app.add_typer(ops_backup.app, name="backup")
+app.command("doctor")(ops_doctor.doctor)
 
 
 def run() -> None:
