@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import MetaData, Table, func, inspect, select
+from sqlalchemy.exc import OperationalError
 
 from zkredit.bootstrap import SERVICES, agent_urls
 from zkredit.ops.backup import postgres
@@ -123,6 +124,12 @@ def collect_database(settings: Settings, schema_prefix: str | None, step: Step,
                 members[f"{party}.pgdump"] = postgres.dump_schema(
                     settings.database.url, db.schema, db.engine)
             meta["parties"][party] = {"schema": db.schema, "tables": counts}
+        except OperationalError as exc:
+            raise BackupError(
+                f"the database of party {party!r} ({db.where}) failed during the backup: "
+                f"{str(exc.orig or exc).splitlines()[0]}",
+                hint="Nothing was stored; retry (`zkredit doctor` checks the database).",
+            ) from exc
         finally:
             db.dispose()
     meta["dialect"] = dialect
