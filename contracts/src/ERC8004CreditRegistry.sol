@@ -4,6 +4,7 @@ pragma solidity 0.8.28;
 import {AccessControlDefaultAdminRules} from
     "@openzeppelin/contracts/access/extensions/AccessControlDefaultAdminRules.sol";
 
+import {IAttestationValidator} from "./interfaces/IAttestationValidator.sol";
 import {ICreditRegistry} from "./interfaces/ICreditRegistry.sol";
 import {IValidationRegistry} from "./interfaces/IValidationRegistry.sol";
 import {IIdentityRegistry} from "./interfaces/IIdentityRegistry.sol";
@@ -17,7 +18,12 @@ import {IIdentityRegistry} from "./interfaces/IIdentityRegistry.sol";
 /// @dev The nullifier set lives here, not in the verifier, so that a replacement
 ///      verifier (after a key ceremony or a fix) cannot accept a nullifier its
 ///      predecessor already consumed. The default admin (two-step transfer with a
-///      delay) can only repoint `verifier`; it cannot write or edit attestations.
+///      delay) can only repoint `verifier`, and only in two steps: `proposeVerifier`
+///      names a contract wired to this registry, `acceptVerifier` makes it current no
+///      sooner than `verifierDelay` seconds later, so everyone relying on the
+///      registry sees a repoint coming. Only the current verifier is trusted: the
+///      attestations of a replaced verifier stop being valid. The admin cannot write
+///      or edit attestations.
 contract ERC8004CreditRegistry is AccessControlDefaultAdminRules, ICreditRegistry {
     /// @notice Tag of the validation responses that carry an attestation.
     string public constant ATTESTATION_TAG = "zkcredit";
@@ -48,8 +54,13 @@ contract ERC8004CreditRegistry is AccessControlDefaultAdminRules, ICreditRegistr
         string tag;
     }
 
+    /// @notice Seconds between proposing a new verifier and accepting it.
+    uint48 public immutable verifierDelay;
+
     IIdentityRegistry private immutable _identity;
     address private _verifier;
+    address private _pendingVerifier;
+    uint48 private _pendingVerifierReadyAt;
 
     mapping(bytes32 requestHash => Record) private _records;
     mapping(uint256 nullifier => bytes32 requestHash) private _requestOfNullifier;
@@ -59,20 +70,56 @@ contract ERC8004CreditRegistry is AccessControlDefaultAdminRules, ICreditRegistr
     /// @param initialDelay Delay (seconds) before a new default admin can accept.
     /// @param admin Initial default admin (may repoint the verifier).
     /// @param identity ERC-8004 identity registry of requesting agents.
-    constructor(uint48 initialDelay, address admin, IIdentityRegistry identity)
+    /// @param verifierDelay_ Seconds a proposed verifier waits before it can be accepted
+    ///        (0 only on development chains).
+    constructor(uint48 initialDelay, address admin, IIdentityRegistry identity, uint48 verifierDelay_)
         AccessControlDefaultAdminRules(initialDelay, admin)
     {
         if (address(identity) == address(0)) revert CreditRegistry__ZeroAddress();
         _identity = identity;
+        verifierDelay = verifierDelay_;
     }
 
     // ------------------------------------------------------------- verifier
 
-    /// @notice Set the contract allowed to record attestations (a ZKCreditVerifier).
-    function setVerifier(address newVerifier) external onlyRole(DEFAULT_ADMIN_ROLE) {
-        if (newVerifier == address(0)) revert CreditRegistry__ZeroAddress();
+    /// @inheritdoc ICreditRegistry
+    /// @dev The very first verifier is acceptable at once: until then no attestation
+    ///      exists to protect (it stands in for a constructor argument, which cannot
+    ///      be given because the verifier's constructor needs this registry's address).
+    function proposeVerifier(address newVerifier) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        if (newVerifier == _verifier) revert CreditRegistry__AlreadyVerifier(newVerifier);
+        _requireWired(newVerifier);
+        uint48 readyAt = uint48(block.timestamp) + (_verifier == address(0) ? 0 : verifierDelay);
+        _pendingVerifier = newVerifier;
+        _pendingVerifierReadyAt = readyAt;
+        emit VerifierProposed(newVerifier, readyAt);
+    }
+
+    /// @inheritdoc ICreditRegistry
+    function acceptVerifier() external onlyRole(DEFAULT_ADMIN_ROLE) {
+        address newVerifier = _pendingVerifier;
+        if (newVerifier == address(0)) revert CreditRegistry__NoPendingVerifier();
+        uint48 readyAt = _pendingVerifierReadyAt;
+        if (block.timestamp < readyAt) revert CreditRegistry__VerifierNotReady(readyAt);
+        _requireWired(newVerifier);
         emit VerifierUpdated(_verifier, newVerifier);
         _verifier = newVerifier;
+        delete _pendingVerifier;
+        delete _pendingVerifierReadyAt;
+    }
+
+    /// @inheritdoc ICreditRegistry
+    function cancelVerifierProposal() external onlyRole(DEFAULT_ADMIN_ROLE) {
+        address proposed = _pendingVerifier;
+        if (proposed == address(0)) revert CreditRegistry__NoPendingVerifier();
+        delete _pendingVerifier;
+        delete _pendingVerifierReadyAt;
+        emit VerifierProposalCancelled(proposed);
+    }
+
+    /// @inheritdoc ICreditRegistry
+    function pendingVerifier() external view returns (address proposed, uint48 readyAt) {
+        return (_pendingVerifier, _pendingVerifierReadyAt);
     }
 
     /// @inheritdoc ICreditRegistry
@@ -154,7 +201,8 @@ contract ERC8004CreditRegistry is AccessControlDefaultAdminRules, ICreditRegistr
     /// @inheritdoc ICreditRegistry
     function isAttestationValid(bytes32 requestHash) public view returns (bool) {
         Record storage rec = _records[requestHash];
-        return rec.attested && rec.response == MAX_RESPONSE && block.timestamp < rec.expiry;
+        return rec.attested && rec.response == MAX_RESPONSE && block.timestamp < rec.expiry
+            && rec.validator == _verifier;
     }
 
     /// @notice True when `subject`'s most recent attestation is valid.
@@ -279,6 +327,16 @@ contract ERC8004CreditRegistry is AccessControlDefaultAdminRules, ICreditRegistr
             return (keccak256(abi.encode(getAttestation(requestHash))), ATTESTATION_TAG);
         }
         return (rec.responseHash, rec.tag);
+    }
+
+    /// @dev A contract that names this registry as the one it records attestations in.
+    function _requireWired(address candidate) private view {
+        if (candidate == address(0)) revert CreditRegistry__ZeroAddress();
+        if (candidate.code.length == 0) revert CreditRegistry__NotAContract(candidate);
+        try IAttestationValidator(candidate).creditRegistry() returns (address registry) {
+            if (registry == address(this)) return;
+        } catch {}
+        revert CreditRegistry__VerifierNotWired(candidate);
     }
 
     function _requireAgent(uint256 agentId) private view {

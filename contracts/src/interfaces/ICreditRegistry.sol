@@ -41,8 +41,13 @@ interface ICreditRegistry is IValidationRegistry {
         uint64 expiry,
         bytes32 policyHash
     );
-    /// @notice The contract allowed to record attestations changed.
+    /// @notice The contract allowed to record attestations changed (and the previous
+    ///         one's attestations stopped being valid).
     event VerifierUpdated(address indexed previousVerifier, address indexed newVerifier);
+    /// @notice The admin proposed `proposed` as the next verifier, acceptable from `readyAt`.
+    event VerifierProposed(address indexed proposed, uint48 readyAt);
+    /// @notice The admin withdrew the proposal of `proposed`.
+    event VerifierProposalCancelled(address indexed proposed);
 
     /// @notice Only the configured verifier may record attestations.
     error CreditRegistry__NotVerifier(address caller);
@@ -67,12 +72,40 @@ interface ICreditRegistry is IValidationRegistry {
     error CreditRegistry__InvalidAttestation();
     /// @notice The zero address is not allowed here.
     error CreditRegistry__ZeroAddress();
+    /// @notice A verifier must be a contract.
+    error CreditRegistry__NotAContract(address account);
+    /// @notice The proposed verifier does not name this registry as its credit registry.
+    error CreditRegistry__VerifierNotWired(address verifier);
+    /// @notice The proposed contract is already the verifier.
+    error CreditRegistry__AlreadyVerifier(address verifier);
+    /// @notice No verifier has been proposed.
+    error CreditRegistry__NoPendingVerifier();
+    /// @notice The proposed verifier can be accepted from `readyAt` on.
+    error CreditRegistry__VerifierNotReady(uint48 readyAt);
 
     /// @notice Record an attestation; only the verifier. Its `requestHash` is `att.proofsHash`.
     function recordAttestation(Attestation calldata att) external;
 
-    /// @notice The contract currently allowed to record attestations.
+    /// @notice The contract currently allowed to record attestations, and the only
+    ///         validator whose attestations are valid.
     function verifier() external view returns (address);
+
+    /// @notice Step 1 of a repoint (default admin): propose `newVerifier`, a contract
+    ///         whose `creditRegistry()` is this registry. It can be accepted after
+    ///         `verifierDelay` seconds (at once while no verifier was ever set). A new
+    ///         proposal replaces a pending one.
+    function proposeVerifier(address newVerifier) external;
+
+    /// @notice Step 2 (default admin): make the pending verifier current. From then on
+    ///         only it records attestations, and the previous verifier's attestations
+    ///         are no longer valid. Its consumed nullifiers stay consumed.
+    function acceptVerifier() external;
+
+    /// @notice Withdraw the pending proposal (default admin).
+    function cancelVerifierProposal() external;
+
+    /// @notice The pending proposal (zero address if none) and when it can be accepted.
+    function pendingVerifier() external view returns (address proposed, uint48 readyAt);
 
     /// @notice True when `nullifier` was consumed by an attestation.
     function isNullifierUsed(uint256 nullifier) external view returns (bool);
@@ -81,7 +114,8 @@ interface ICreditRegistry is IValidationRegistry {
     function getAttestation(bytes32 requestHash) external view returns (Attestation memory);
 
     /// @notice True when an attestation exists under `requestHash`, has not been
-    ///         withdrawn by its validator (response still 100) and has not expired.
+    ///         withdrawn by its validator (response still 100), has not expired, and
+    ///         its validator is still the registry's verifier.
     function isAttestationValid(bytes32 requestHash) external view returns (bool);
 
     /// @notice Request hash of `subject`'s most recent attestation (0 if none).

@@ -86,9 +86,16 @@ def _wiring(client: ChainClient, deployment: Deployment) -> list[str]:
         if actual.lower() != expected[label].lower()
     ]
     if system.credit.verifier() != system.zk.address:
+        pending = system.credit.pending_verifier()
+        waiting = (
+            f" (proposed; acceptable from unix time {pending.ready_at}, then rerun "
+            "`zkredit deploy`)"
+            if pending is not None and pending.address == system.zk.address
+            else ""
+        )
         problems.append(
             f"the credit registry's verifier is {system.credit.verifier()}, "
-            f"not ZKCreditVerifier {system.zk.address}"
+            f"not ZKCreditVerifier {system.zk.address}{waiting}"
         )
     return problems
 

@@ -20,6 +20,8 @@ from zkredit.issuers.registry import IssuerRegistry, KycProvider
 from zkredit.settings import Environment, Settings
 
 ADMIN_DELAY = 3 * 86_400
+VERIFIER_DELAY = ADMIN_DELAY
+"""Seconds between proposing a new ZKCreditVerifier to the credit registry and accepting it."""
 AGENTS = ("worker", "credit", "remittance", "receiver")
 DEV_AGENT_FUNDING = 10 * 10**18  # wei
 AGENT_CARD_PATH = "/.well-known/agent-card.json"
@@ -40,6 +42,9 @@ class DeployConfig:
 
     environment: Environment = Environment.DEVELOPMENT
     admin_delay: int = ADMIN_DELAY
+    verifier_delay: int = VERIFIER_DELAY
+    """The credit registry's delay before a proposed verifier can be accepted (the first
+    verifier is accepted at once); 0 lets a development chain repoint at once."""
     verifier_artifacts: tuple[str, str, str, str] = VERIFIER_SLOTS
     batch_artifact: str | None = BATCH
     with_zkusd: bool = False
@@ -114,6 +119,7 @@ def development_config(
     wallets = wallets or {}
     return DeployConfig(
         environment=Environment.DEVELOPMENT,
+        verifier_delay=0,
         with_zkusd=True,
         policy=OnChainPolicy(CreditPolicy.default_for(currency_code)),
         issuers=registry_issuer_keys(registry) if registry else {},

@@ -7,6 +7,7 @@ changed; the deployment record's ``config`` section is updated to match.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -54,13 +55,40 @@ def _reverts_as_deployment_error(what: str) -> Iterator[None]:
 
 
 def wire(client: ChainClient, deployment: Deployment, deployer: LocalAccount) -> list[str]:
-    """Point the credit registry at ZKCreditVerifier (the admin's call)."""
+    """Point the credit registry at ZKCreditVerifier (the admin's two calls).
+
+    ``proposeVerifier`` then, once the registry's verifier delay has passed,
+    ``acceptVerifier``. The first verifier and a zero delay are accepted in the same
+    run; otherwise the run proposes and a later run (after the delay) accepts. A run
+    that finds the proposal pending and not yet acceptable sends nothing."""
     system = deployment.system(client, sender=deployer)
+    credit, target = system.credit, system.zk.address
+    changes: list[str] = []
     with _reverts_as_deployment_error("wiring the contracts"):
-        if system.credit.verifier() != system.zk.address:
-            system.credit.set_verifier(system.zk.address)
-            return [f"pointed the credit registry at ZKCreditVerifier {system.zk.address}"]
-    return []
+        if credit.verifier() == target:
+            return []
+        pending = credit.pending_verifier()
+        if pending is None or pending.address != target:
+            credit.propose_verifier(target)
+            pending = credit.pending_verifier()
+            if pending is None or pending.address != target:
+                raise DeploymentError(
+                    f"the credit registry did not record the proposal of {target}")
+            changes.append(f"proposed ZKCreditVerifier {target} to the credit registry")
+        if client.now() < pending.ready_at:
+            if changes:
+                changes.append(
+                    f"the credit registry accepts it from {_utc(pending.ready_at)}; "
+                    "run `zkredit deploy` again then"
+                )
+            return changes
+        credit.accept_verifier()
+        changes.append(f"pointed the credit registry at ZKCreditVerifier {target}")
+    return changes
+
+
+def _utc(timestamp: int) -> str:
+    return dt.datetime.fromtimestamp(timestamp, dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
 def configure_trust(

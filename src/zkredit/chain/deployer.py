@@ -8,9 +8,9 @@ arguments; otherwise it is deployed again, and since the arguments name the
 contracts before it, its dependants follow. Order (contracts/README.md):
 
 1. identity, 2. reputation(identity), 3. KYC(delay, admin),
-4. credit(delay, admin, identity), 5. four generated verifiers and the batch
+4. credit(delay, admin, identity, verifierDelay), 5. four generated verifiers and the batch
 verifier, 6. ZKCreditVerifier(delay, admin, kyc, credit, verifiers, batch),
-7. credit.setVerifier, 8. roles, deny-set, issuers, KYC roots, policy,
+7. credit.proposeVerifier + acceptVerifier, 8. roles, deny-set, issuers, KYC roots, policy,
 9. zkUSD (development), audit anchor, then the agents.
 """
 
@@ -65,7 +65,7 @@ def plan(config: DeployConfig, admin: str) -> list[Step]:
         Step(IDENTITY, IDENTITY, lambda a: []),
         Step(REPUTATION, REPUTATION, lambda a: [a[IDENTITY]]),
         Step(KYC, KYC, lambda a: [delay, admin]),
-        Step(CREDIT, CREDIT, lambda a: [delay, admin, a[IDENTITY]]),
+        Step(CREDIT, CREDIT, lambda a: [delay, admin, a[IDENTITY], config.verifier_delay]),
     ]
     steps += [
         Step(slot, artifact, lambda a: [])

@@ -126,7 +126,8 @@ PRIVILEGED: list[tuple[str, Callable[[System, str], Any], bytes]] = [
      POLICY_ADMIN_ROLE),
     ("zk.pause", lambda s, who: s.zk.pause(who), PAUSER_ROLE),
     ("zk.unpause", lambda s, who: s.zk.unpause(who), PAUSER_ROLE),
-    ("credit.setVerifier", lambda s, who: s.credit.set_verifier(who, who), DEFAULT_ADMIN_ROLE),
+    ("credit.proposeVerifier", lambda s, who: s.credit.propose_verifier(who, who),
+     DEFAULT_ADMIN_ROLE),
     ("zk.retirePolicy", lambda s, who: s.client.transact(
         s.zk.fn.retirePolicy(s.deployment.policy_hash), who), POLICY_ADMIN_ROLE),
     ("zk.withdrawAttestation", lambda s, who: s.client.transact(

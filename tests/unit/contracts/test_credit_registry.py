@@ -7,6 +7,8 @@ from dataclasses import astuple, dataclass, replace
 import pytest
 from eth_abi import encode
 from eth_utils import keccak
+from web3.contract import Contract
+from web3.types import TxReceipt
 
 from .chain import ADMIN_DELAY, DAY, Chain, System
 
@@ -30,13 +32,39 @@ class Att:
         return keccak(encode([TUPLE], [astuple(self)]))
 
 
+WRITER_MOCK = "test/AttestationWriterMock"
+
+
+@dataclass(frozen=True)
+class Driven:
+    """A credit registry whose verifier is a test double that forwards any attestation."""
+
+    reg: Contract
+    writer: Contract
+    admin: str
+
+    def record(self, chain: Chain, att: Att, sender: str | None = None) -> TxReceipt:
+        return chain.tx(self.writer.functions.record(astuple(att)), sender or self.admin)
+
+    def respond(self, chain: Chain, request_hash: bytes, response: int, uri: str = "",
+                response_hash: bytes = b"\x00" * 32, tag: str = "") -> TxReceipt:
+        fn = self.writer.functions.respond(request_hash, response, uri, response_hash, tag)
+        return chain.tx(fn, self.admin)
+
+
+def driven_registry(chain: Chain, system: System, delay: int = 0) -> Driven:
+    reg = chain.deploy(
+        "ERC8004CreditRegistry", ADMIN_DELAY, system.admin, system.identity.address, delay
+    )
+    writer = chain.deploy(WRITER_MOCK, reg.address)
+    chain.tx(reg.functions.proposeVerifier(writer.address), system.admin)
+    chain.tx(reg.functions.acceptVerifier(), system.admin)
+    return Driven(reg, writer, system.admin)
+
+
 @pytest.fixture(scope="module")
-def registry(chain: Chain, system: System) -> tuple[object, str]:
-    """A credit registry whose verifier is a plain account, to drive it directly."""
-    reg = chain.deploy("ERC8004CreditRegistry", ADMIN_DELAY, system.admin, system.identity.address)
-    writer = chain.accounts[5]
-    chain.tx(reg.functions.setVerifier(writer), system.admin)
-    return reg, writer
+def registry(chain: Chain, system: System) -> Driven:
+    return driven_registry(chain, system)
 
 
 def _att(chain: Chain, n: int, **kw: object) -> Att:
@@ -53,10 +81,8 @@ def _att(chain: Chain, n: int, **kw: object) -> Att:
     return replace(base, **kw)  # type: ignore[arg-type]
 
 
-def test_only_the_verifier_records(
-    chain: Chain, system: System, registry: tuple[object, str]
-) -> None:
-    reg, _ = registry
+def test_only_the_verifier_records(chain: Chain, system: System, registry: Driven) -> None:
+    reg = registry.reg
     stranger = chain.accounts[9]
     att = _att(chain, 0)
     chain.reverts(
@@ -75,30 +101,49 @@ def test_only_the_verifier_records(
     assert system.credit.functions.verifier().call() == system.zk.address
 
 
-def test_set_verifier_admin_only(
-    chain: Chain, registry: tuple[object, str], system: System
+def test_repoint_is_admin_only_two_step_and_wired(
+    chain: Chain, registry: Driven, system: System
 ) -> None:
-    reg, writer = registry
-    stranger = chain.accounts[9]
-    chain.reverts(
-        reg.functions.setVerifier(stranger),
-        stranger,
-        "AccessControlUnauthorizedAccount",
-        stranger,
-        DEFAULT_ADMIN,
-    )
-    chain.reverts(
-        reg.functions.setVerifier("0x" + "00" * 20), system.admin, "CreditRegistry__ZeroAddress"
-    )
-    receipt = chain.tx(reg.functions.setVerifier(writer), system.admin)
+    reg, f = registry.reg, registry.reg.functions
+    admin, stranger = system.admin, chain.accounts[9]
+    for fn in (f.proposeVerifier(stranger), f.acceptVerifier(), f.cancelVerifierProposal()):
+        chain.reverts(fn, stranger, "AccessControlUnauthorizedAccount", stranger, DEFAULT_ADMIN)
+    zero = "0x" + "00" * 20
+    chain.reverts(f.proposeVerifier(zero), admin, "CreditRegistry__ZeroAddress")
+    chain.reverts(f.proposeVerifier(stranger), admin, "CreditRegistry__NotAContract", stranger)
+    # A contract wired to another registry (the deployed system's verifier), or to none.
+    chain.reverts(f.proposeVerifier(system.zk.address), admin,
+                  "CreditRegistry__VerifierNotWired", system.zk.address)  # fmt: skip
+    chain.reverts(f.proposeVerifier(system.identity.address), admin,
+                  "CreditRegistry__VerifierNotWired", system.identity.address)  # fmt: skip
+    writer = registry.writer.address
+    chain.reverts(f.proposeVerifier(writer), admin, "CreditRegistry__AlreadyVerifier", writer)
+    chain.reverts(f.acceptVerifier(), admin, "CreditRegistry__NoPendingVerifier")
+
+    other = chain.deploy(WRITER_MOCK, reg.address)
+    receipt = chain.tx(f.proposeVerifier(other.address), admin)
+    (proposed,) = chain.events(reg, "VerifierProposed", receipt)
+    assert proposed.args.proposed == other.address
+    assert f.pendingVerifier().call() == [other.address, proposed.args.readyAt]
+    receipt = chain.tx(f.cancelVerifierProposal(), admin)
+    assert chain.events(reg, "VerifierProposalCancelled", receipt)
+    assert f.pendingVerifier().call() == [zero, 0]
+    assert f.verifier().call() == writer
+
+    # With a zero delay (this registry) the proposal is acceptable at once.
+    chain.tx(f.proposeVerifier(other.address), admin)
+    receipt = chain.tx(f.acceptVerifier(), admin)
     (event,) = chain.events(reg, "VerifierUpdated", receipt)
-    assert event.args.newVerifier == writer
+    assert (event.args.previousVerifier, event.args.newVerifier) == (writer, other.address)
+    chain.tx(f.proposeVerifier(writer), admin)
+    chain.tx(f.acceptVerifier(), admin)
+    assert f.verifier().call() == writer
 
 
-def test_record_and_read_attestation(chain: Chain, registry: tuple[object, str]) -> None:
-    reg, writer = registry
+def test_record_and_read_attestation(chain: Chain, registry: Driven) -> None:
+    reg, writer = registry.reg, registry.writer.address
     att = _att(chain, 1)
-    receipt = chain.tx(reg.functions.recordAttestation(astuple(att)), writer)
+    receipt = registry.record(chain, att)
     (recorded,) = chain.events(reg, "AttestationRecorded", receipt)
     assert recorded.args.requestHash == att.proofsHash and recorded.args.limit == att.limit
     (response,) = chain.events(reg, "ValidationResponse", receipt)
@@ -136,16 +181,16 @@ def test_record_and_read_attestation(chain: Chain, registry: tuple[object, str])
     ],
 )
 def test_record_rejects(
-    chain: Chain, registry: tuple[object, str], change: dict[str, object], error: str
+    chain: Chain, registry: Driven, change: dict[str, object], error: str
 ) -> None:
-    reg, writer = registry
-    chain.reverts(reg.functions.recordAttestation(astuple(_att(chain, 2, **change))), writer, error)
+    att = _att(chain, 2, **change)
+    chain.reverts(registry.writer.functions.record(astuple(att)), registry.admin, error)
 
 
 def test_validation_request_then_attestation_keeps_agent(
-    chain: Chain, system: System, registry: tuple[object, str]
+    chain: Chain, system: System, registry: Driven
 ) -> None:
-    reg, writer = registry
+    reg, writer = registry.reg, registry.writer.address
     owner, stranger = chain.accounts[3], chain.accounts[9]
     receipt = chain.tx(system.identity.get_function_by_signature("register()")(), owner)
     agent_id = int(chain.events(system.identity, "Registered", receipt)[0].args.agentId)
@@ -179,7 +224,7 @@ def test_validation_request_then_attestation_keeps_agent(
     pending = f.getValidationStatus(att.proofsHash).call()
     assert pending[:3] == [writer, agent_id, 0]
 
-    chain.tx(f.recordAttestation(astuple(att)), writer)
+    registry.record(chain, att)
     assert f.getValidationStatus(att.proofsHash).call()[:3] == [writer, agent_id, 100]
     assert f.getAgentValidations(agent_id).call() == [att.proofsHash]
     assert f.getSummary(agent_id, [], "").call() == [1, 100]
@@ -188,43 +233,40 @@ def test_validation_request_then_attestation_keeps_agent(
 
     # An attestation naming an agent without a prior request is linked too.
     direct = _att(chain, 4, agentId=agent_id)
-    chain.tx(f.recordAttestation(astuple(direct)), writer)
+    registry.record(chain, direct)
     assert f.getAgentValidations(agent_id).call() == [att.proofsHash, direct.proofsHash]
     chain.reverts(
-        f.recordAttestation(astuple(_att(chain, 5, agentId=10**9))),
-        writer,
+        registry.writer.functions.record(astuple(_att(chain, 5, agentId=10**9))),
+        registry.admin,
         "CreditRegistry__UnknownAgent",
         10**9,
     )
 
 
-def test_validator_can_withdraw_and_attestations_expire(
-    chain: Chain, registry: tuple[object, str]
-) -> None:
-    reg, writer = registry
+def test_validator_can_withdraw_and_attestations_expire(chain: Chain, registry: Driven) -> None:
+    reg = registry.reg
     f = reg.functions
     att = _att(chain, 6, subject=chain.accounts[4], expiry=chain.now() + DAY)
-    chain.tx(f.recordAttestation(astuple(att)), writer)
+    registry.record(chain, att)
     assert f.isAttestationValid(att.proofsHash).call()
     chain.reverts(
         f.validationResponse(att.proofsHash, 0, "", b"\x00" * 32, ""),
         chain.accounts[9],
         "CreditRegistry__NotValidator",
     )
+    respond = registry.writer.functions.respond
     chain.reverts(
-        f.validationResponse(att.proofsHash, 101, "", b"\x00" * 32, ""),
-        writer,
+        respond(att.proofsHash, 101, "", b"\x00" * 32, ""),
+        registry.admin,
         "CreditRegistry__InvalidResponse",
         101,
     )
     chain.reverts(
-        f.validationResponse(b"\x99" * 32, 0, "", b"\x00" * 32, ""),
-        writer,
+        respond(b"\x99" * 32, 0, "", b"\x00" * 32, ""),
+        registry.admin,
         "CreditRegistry__UnknownRequest",
     )
-    receipt = chain.tx(
-        f.validationResponse(att.proofsHash, 0, "ipfs://why", b"\x07" * 32, "withdrawn"), writer
-    )
+    receipt = registry.respond(chain, att.proofsHash, 0, "ipfs://why", b"\x07" * 32, "withdrawn")
     (event,) = chain.events(reg, "ValidationResponse", receipt)
     assert (event.args.response, event.args.tag) == (0, "withdrawn")
     assert not f.isAttestationValid(att.proofsHash).call()
@@ -233,9 +275,9 @@ def test_validator_can_withdraw_and_attestations_expire(
     assert f.isNullifierUsed(att.nullifier).call()  # withdrawal never frees a nullifier
 
     fresh = _att(chain, 7, subject=chain.accounts[6], expiry=chain.now() + DAY)
-    chain.tx(f.recordAttestation(astuple(fresh)), writer)
+    registry.record(chain, fresh)
     assert f.hasValidAttestation(fresh.subject).call()
     chain.travel_to(fresh.expiry + 1)
-    chain.tx(f.setVerifier(writer), chain.accounts[0])  # mine a block after the jump
+    chain.tx(f.grantRole(b"\x01" * 32, chain.accounts[9]), registry.admin)  # mine a block
     assert not f.isAttestationValid(fresh.proofsHash).call()
     assert not f.hasValidAttestation(fresh.subject).call()

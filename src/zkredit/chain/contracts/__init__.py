@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from zkredit.chain.contracts.anchor import ANCHOR_ROLE, AnchorRecord, AuditAnchor
 from zkredit.chain.contracts.base import DEFAULT_ADMIN_ROLE, AccessControlled, role
-from zkredit.chain.contracts.credit import AttestationRecord, CreditRegistry
+from zkredit.chain.contracts.credit import AttestationRecord, CreditRegistry, PendingVerifier
 from zkredit.chain.contracts.identity import IdentityRegistry
 from zkredit.chain.contracts.kyc import (
     ISSUER_ADMIN_ROLE,
@@ -44,6 +44,7 @@ __all__ = [
     "FeedbackSummary",
     "IdentityRegistry",
     "KycRegistry",
+    "PendingVerifier",
     "ProofCheck",
     "ReputationRegistry",
     "ZKCreditVerifier",

@@ -27,6 +27,14 @@ class AttestationRecord:
     agent_id: int
 
 
+@dataclass(frozen=True)
+class PendingVerifier:
+    """A verifier proposed to the credit registry, acceptable from ``ready_at`` (unix time)."""
+
+    address: ChecksumAddress
+    ready_at: int
+
+
 class CreditRegistry(AccessControlled):
     artifact = "ERC8004CreditRegistry"
 
@@ -59,5 +67,24 @@ class CreditRegistry(AccessControlled):
     def verifier(self) -> ChecksumAddress:
         return Web3.to_checksum_address(self._call(self.fn.verifier()))
 
-    def set_verifier(self, verifier: str, sender: Sender | None = None) -> TxReceipt:
-        return self._send(self.fn.setVerifier(verifier), sender)
+    def verifier_delay(self) -> int:
+        """Seconds a proposed verifier waits before it can be accepted."""
+        return int(self._call(self.fn.verifierDelay()))
+
+    def pending_verifier(self) -> PendingVerifier | None:
+        """The proposed next verifier and when it can be accepted; None if none."""
+        proposed, ready_at = self._call(self.fn.pendingVerifier())
+        if int(proposed, 16) == 0:
+            return None
+        return PendingVerifier(Web3.to_checksum_address(proposed), int(ready_at))
+
+    def propose_verifier(self, verifier: str, sender: Sender | None = None) -> TxReceipt:
+        """Step 1 of a repoint (default admin): ``verifier`` must be wired to this registry."""
+        return self._send(self.fn.proposeVerifier(verifier), sender)
+
+    def accept_verifier(self, sender: Sender | None = None) -> TxReceipt:
+        """Step 2 (default admin), once the pending proposal's delay has passed."""
+        return self._send(self.fn.acceptVerifier(), sender)
+
+    def cancel_verifier_proposal(self, sender: Sender | None = None) -> TxReceipt:
+        return self._send(self.fn.cancelVerifierProposal(), sender)
