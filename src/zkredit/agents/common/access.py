@@ -121,6 +121,9 @@ ROUTES: dict[tuple[str, str, str], Rule] = {
     ("remittance", "GET", "/transfers/{transfer_id}"): roles(C, OP),
     ("remittance", "POST", "/transfers/{transfer_id}/review"): roles(C),
     ("remittance", "POST", "/webhooks"): roles(OP, AG),
+    ("remittance", "GET", "/webhooks"): roles(OP, AG),
+    ("remittance", "DELETE", "/webhooks/{webhook_id}"): roles(OP, AG, owner=WEBHOOK),
+    ("remittance", "POST", "/webhooks/{webhook_id}/secret"): roles(OP, AG, owner=WEBHOOK),
     ("remittance", "GET", "/ledger/trial-balance"): roles(OP),
     # receiver agent
     ("receiver", "GET", "/travel-rule/key"): PUBLIC,

@@ -10,6 +10,7 @@ import httpx
 from fastapi import FastAPI
 
 from zkredit.agents.common.app import AgentCard, create_agent_app
+from zkredit.agents.common.egress import EgressPolicy
 from zkredit.agents.common.runtime import PartyRuntime, utcnow
 from zkredit.agents.remittance.compliance import ComplianceChecks
 from zkredit.agents.remittance.events import EventPublisher
@@ -22,6 +23,7 @@ from zkredit.agents.remittance.service import RemittanceService, RemittanceServi
 from zkredit.agents.remittance.settlement import LedgerOnlySettlement, Settlement
 from zkredit.agents.remittance.trust import TrustView
 from zkredit.agents.remittance.webhooks import DELIVER_JOB, WebhookService
+from zkredit.agents.worker.vault import Keyring
 from zkredit.domain.fees import FeeSchedule
 from zkredit.domain.fx import RateProvider, SnapshotRateProvider
 from zkredit.domain.sanctions import SanctionsList, WalletDenyList
@@ -46,6 +48,8 @@ def build_services(
     max_root_age: dt.timedelta = MAX_ROOT_AGE,
     public_url: str = DEFAULT_URL,
     webhook_client: httpx.Client | None = None,
+    webhook_egress: EgressPolicy | None = None,
+    secrets_keyring: Keyring | None = None,
 ) -> RemittanceServices:
     """Wire the agent's services and register its job kinds on ``runtime.jobs``.
 
@@ -55,7 +59,8 @@ def build_services(
     """
     rates = rates or SnapshotRateProvider.packaged()
     metrics = RemittanceMetrics()
-    webhooks = WebhookService(runtime, metrics, client=webhook_client, clock=clock)
+    webhooks = WebhookService(runtime, metrics, client=webhook_client, clock=clock,
+                              egress=webhook_egress, keyring=secrets_keyring)
     publisher = EventPublisher(runtime, metrics, webhooks.notify)
     compliance = ComplianceChecks(
         IdentityChecker(verifier, trust, max_root_age=max_root_age, metrics=metrics),

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request, Response
 
+from zkredit.agents.common.auth import owned_ids, principal_of, record_owner
 from zkredit.agents.common.envelope import Envelope
 from zkredit.agents.common.messaging import MessageHandler
 from zkredit.agents.remittance.schemas import (
@@ -23,11 +24,20 @@ from zkredit.agents.remittance.schemas import (
     TrialBalanceJson,
     WebhookIn,
     WebhookOut,
+    WebhookSecretOut,
     parse_payload,
 )
 from zkredit.agents.remittance.service import RemittanceServices
+from zkredit.errors import ZKreditError
+from zkredit.users.roles import Role
 
 HTTP_CALLER = "http"
+
+
+class ForbiddenSubscription(ZKreditError):
+    """Raised when a non-operator subscribes to every transfer's events (F10)."""
+
+    http_status = 403
 MESSAGE_TYPES = (
     "remittance.quote.request",
     "remittance.transfer.request",
@@ -68,8 +78,33 @@ def review_transfer(transfer_id: str, body: ReviewDecision, services: Services) 
 
 
 @router.post("/webhooks", response_model=WebhookOut, status_code=201)
-def register_webhook(body: WebhookIn, services: Services) -> WebhookOut:
-    return services.webhooks.register(body, HTTP_CALLER)
+def register_webhook(body: WebhookIn, services: Services, request: Request) -> WebhookOut:
+    caller = principal_of(request)
+    if body.transfer_id is None and caller is not None and Role.OPERATOR not in caller.roles:
+        raise ForbiddenSubscription("only an operator may subscribe to every transfer; "
+                                    "name the transfer_id")
+    hook = services.webhooks.register(body, caller.subject if caller else HTTP_CALLER)
+    record_owner(request, "webhook", hook.id)
+    return hook
+
+
+@router.get("/webhooks", response_model=list[WebhookOut])
+def my_webhooks(services: Services, request: Request,
+                limit: Annotated[int, Query(ge=1, le=200)] = 50,
+                after: Annotated[str | None, Query(max_length=40)] = None) -> list[WebhookOut]:
+    """The caller's subscriptions, a page at a time (``after``: the last id of the page)."""
+    return services.webhooks.describe(owned_ids(request, "webhook", limit=limit, after=after))
+
+
+@router.delete("/webhooks/{webhook_id}", status_code=204)
+def delete_webhook(webhook_id: str, services: Services) -> Response:
+    services.webhooks.delete(webhook_id)
+    return Response(status_code=204)
+
+
+@router.post("/webhooks/{webhook_id}/secret", response_model=WebhookSecretOut)
+def rotate_webhook_secret(webhook_id: str, services: Services) -> WebhookSecretOut:
+    return WebhookSecretOut(id=webhook_id, secret=services.webhooks.rotate_secret(webhook_id))
 
 
 @router.get("/ledger/trial-balance", response_model=TrialBalanceJson)

@@ -223,7 +223,8 @@ class WebhookIn(_Strict):
     """Subscribe ``url`` to state changes of every transfer, or of ``transfer_id`` only."""
 
     url: str = Field(pattern=r"^https?://", max_length=2048)
-    secret: str = Field(min_length=16, max_length=255)
+    secret: str = Field(min_length=16, max_length=128)
+    """Sealed at rest; 128 characters keep the sealed form within the column."""
     transfer_id: str | None = Field(default=None, max_length=40)
 
 
@@ -232,6 +233,13 @@ class WebhookOut(BaseModel):
     url: str
     transfer_id: str | None = None
     created_at: datetime
+
+
+class WebhookSecretOut(BaseModel):
+    """A rotated secret: shown once, never again."""
+
+    id: str
+    secret: str
 
 
 class CurrencyTotalsJson(BaseModel):

@@ -10,9 +10,11 @@ subscribers deduplicate by the body's ``id``.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import json
+import secrets
 import uuid
 from collections.abc import Callable
 from datetime import datetime
@@ -20,12 +22,14 @@ from typing import Any
 
 import httpx
 
+from zkredit.agents.common.egress import EgressPolicy
 from zkredit.agents.common.runtime import PartyRuntime, utcnow
 from zkredit.agents.remittance.errors import UnknownWebhook
 from zkredit.agents.remittance.metrics import RemittanceMetrics
 from zkredit.agents.remittance.models import WebhookRow
 from zkredit.agents.remittance.repository import RemittanceRepository
 from zkredit.agents.remittance.schemas import WebhookIn, WebhookOut
+from zkredit.agents.worker.vault import Keyring
 from zkredit.errors import ZKreditError
 
 DELIVER_JOB = "remittance.webhook.deliver"
@@ -33,6 +37,8 @@ SIGNATURE_HEADER = "X-ZKredit-Signature"
 TIMESTAMP_HEADER = "X-ZKredit-Timestamp"
 EVENT_HEADER = "X-ZKredit-Event"
 EVENT_TYPE = "transfer.state_changed"
+SEALED = "zkv1:"
+"""A stored secret with this prefix is sealed (AES-256-GCM, the vault's keyring)."""
 
 
 class WebhookDeliveryFailed(ZKreditError):
@@ -60,17 +66,36 @@ class WebhookService:
         client: httpx.Client | None = None,
         clock: Callable[[], datetime] = utcnow,
         timeout_s: float = 10.0,
+        egress: EgressPolicy | None = None,
+        keyring: Keyring | None = None,
     ) -> None:
         self.runtime = runtime
         self.metrics = metrics
-        self.client = client or httpx.Client(timeout=timeout_s)
+        self.client = client or httpx.Client(timeout=timeout_s, follow_redirects=False)
         self.clock = clock
+        self.egress = egress or EgressPolicy(public_only=False)
+        self.keyring = keyring
+        """Seals subscriber secrets at rest (``ENCRYPTION_KEY``); None keeps them as given."""
+
+    def _seal(self, hook_id: str, secret: str) -> str:
+        if self.keyring is None:
+            return secret
+        blob = self.keyring.seal(secret.encode(), f"webhook:{hook_id}")
+        return SEALED + base64.b64encode(blob).decode()
+
+    def _open(self, hook_id: str, stored: str) -> str:
+        if not stored.startswith(SEALED) or self.keyring is None:
+            return stored
+        blob = base64.b64decode(stored.removeprefix(SEALED))
+        return self.keyring.open(blob, f"webhook:{hook_id}").decode()
 
     def register(self, request: WebhookIn, created_by: str) -> WebhookOut:
+        self.egress.check(request.url)
+        hook_id = f"wh_{uuid.uuid4().hex}"
         row = WebhookRow(
-            id=f"wh_{uuid.uuid4().hex}",
+            id=hook_id,
             url=request.url,
-            secret=request.secret,
+            secret=self._seal(hook_id, request.secret),
             transfer_id=request.transfer_id,
             created_by=created_by,
             created_at=self.clock(),
@@ -78,9 +103,31 @@ class WebhookService:
         with self.runtime.db.session() as s:
             RemittanceRepository(s).add_webhook(row)
         self.runtime.record("remittance.webhook.registered", {"webhook_id": row.id})
-        return WebhookOut(
-            id=row.id, url=row.url, transfer_id=row.transfer_id, created_at=row.created_at
-        )
+        return _out(row)
+
+    def describe(self, hook_ids: list[str]) -> list[WebhookOut]:
+        with self.runtime.db.session() as s:
+            repo = RemittanceRepository(s)
+            return [_out(row) for row in (repo.webhook(i) for i in hook_ids) if row is not None]
+
+    def delete(self, hook_id: str) -> None:
+        with self.runtime.db.session() as s:
+            row = RemittanceRepository(s).webhook(hook_id)
+            if row is None:
+                raise UnknownWebhook(f"no webhook {hook_id!r}")
+            s.delete(row)
+        self.runtime.record("remittance.webhook.deleted", {"webhook_id": hook_id})
+
+    def rotate_secret(self, hook_id: str) -> str:
+        """A fresh random secret for ``hook_id``, returned once; the old one stops now."""
+        secret = secrets.token_urlsafe(32)
+        with self.runtime.db.session() as s:
+            row = RemittanceRepository(s).webhook(hook_id)
+            if row is None:
+                raise UnknownWebhook(f"no webhook {hook_id!r}")
+            row.secret = self._seal(hook_id, secret)
+        self.runtime.record("remittance.webhook.secret_rotated", {"webhook_id": hook_id})
+        return secret
 
     def notify(self, transfer_id: str, event_id: int) -> None:
         """Schedule one delivery per matching subscriber (idempotent per event)."""
@@ -103,7 +150,7 @@ class WebhookService:
                 raise UnknownWebhook(f"no webhook {payload['webhook_id']!r}")
             if event is None:
                 raise WebhookDeliveryFailed(f"no transfer event {payload['event_id']!r}")
-            url, secret = hook.url, hook.secret
+            url, secret = hook.url, self._open(hook.id, hook.secret)
             sent_at = self.clock()
             body = json.dumps(
                 {
@@ -126,6 +173,7 @@ class WebhookService:
             TIMESTAMP_HEADER: str(int(sent_at.timestamp())),
             EVENT_HEADER: EVENT_TYPE,
         }
+        self.egress.check(url)  # again: the name may point somewhere else by now
         try:
             response = self.client.post(url, content=body, headers=headers)
         except httpx.HTTPError as exc:
@@ -143,3 +191,8 @@ class WebhookService:
 
     def close(self) -> None:
         self.client.close()
+
+
+def _out(row: WebhookRow) -> WebhookOut:
+    return WebhookOut(id=row.id, url=row.url, transfer_id=row.transfer_id,
+                      created_at=row.created_at)
