@@ -27,6 +27,7 @@ from zkredit.cli import (
 from zkredit.cli import backup as ops_backup  # operations tools (issue 12)
 from zkredit.cli import doctor as ops_doctor
 from zkredit.cli import health as ops_health
+from zkredit.cli import security as ops_security
 from zkredit.cli.output import ExitStatus, Funnel
 
 app = typer.Typer(
@@ -85,6 +86,7 @@ app.command("attest")(chain.attest)
 app.command("health")(ops_health.health)
 app.add_typer(ops_backup.app, name="backup")
 app.command("doctor")(ops_doctor.doctor)
+app.add_typer(ops_security.app, name="security")
 
 
 def run() -> None:
