@@ -220,6 +220,8 @@ class SecuritySettings(BaseSettings):
 
     jwt_secret: Annotated[str, _env("JWT_SECRET")] = "dev-insecure-jwt-secret"
     encryption_key: Annotated[str, _env("ENCRYPTION_KEY")] = "dev-insecure-encryption-key"
+    encryption_key_previous: Annotated[str, _env("ENCRYPTION_KEY_PREVIOUS")] = ""
+    """Old vault keys (comma-separated) that still open blobs until `keys rotate vault`."""
     rate_limit_requests: Annotated[int, _env("RATE_LIMIT_REQUESTS")] = 1000
     rate_limit_window_ms: Annotated[int, _env("RATE_LIMIT_WINDOW")] = 900_000
     tls_enabled: Annotated[bool, _env("ZKREDIT_TLS_ENABLED")] = False

@@ -65,3 +65,55 @@ def list_keys(
         return
     for agent in AGENT_NAMES:
         console.print(f"{agent:10s} {addresses.get(agent, '(no keystore)')}", highlight=False)
+
+
+rotate_app = typer.Typer(help="Rotate keys: the worker's vault key, an agent's wallet.",
+                         no_args_is_help=True)
+app.add_typer(rotate_app, name="rotate")
+
+
+@rotate_app.command("vault")
+def rotate_vault(
+    env: str | None = typer.Option(None, "--env", help="Environment whose settings to use."),
+    data_dir: Path | None = typer.Option(None, "--data-dir", help="ZKREDIT_DATA_DIR."),
+    database_url: str | None = typer.Option(None, "--database-url", help="DATABASE_URL."),
+    schema_prefix: str | None = typer.Option(None, "--schema-prefix",
+                                             help="As given to `zkredit serve`."),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
+) -> None:
+    """Re-seal every vault item under ENCRYPTION_KEY.
+
+    First set the new key as ENCRYPTION_KEY and the old one as ENCRYPTION_KEY_PREVIOUS
+    (both open items meanwhile), then run this. Each item is re-sealed in its own
+    transaction: interrupted, it loses nothing, and running it again finishes. When it
+    reports 0 re-sealed, remove ENCRYPTION_KEY_PREVIOUS.
+    """
+    from zkredit.agents.worker.rotation import reseal_vault
+    from zkredit.agents.worker.vault import Keyring
+    from zkredit.errors import ConfigurationError
+    from zkredit.settings import load_settings
+    from zkredit.store.db import Database
+
+    settings = load_settings(check=False, env=env,
+                             app={"data_dir": data_dir} if data_dir else {},
+                             database={"url": database_url} if database_url else {})
+    sec = settings.security
+    if not sec.encryption_key_previous.strip():
+        raise ConfigurationError(
+            "ENCRYPTION_KEY_PREVIOUS is not set: there is no old key to rotate from",
+            hint="Set the new key as ENCRYPTION_KEY and the old one as ENCRYPTION_KEY_PREVIOUS.")
+    keyring = Keyring.from_settings(sec.encryption_key, sec.encryption_key_previous,
+                                    development=settings.is_development)
+    db = Database.open("worker", settings.database.url, settings.app.data_dir,
+                       schema=f"{schema_prefix}_worker" if schema_prefix else None,
+                       create=False)
+    try:
+        report = reseal_vault(db, keyring)
+    finally:
+        db.dispose()
+    if as_json:
+        typer.echo(json.dumps(report.to_json()))
+        return
+    console.print(f"re-sealed {report.resealed} blobs of {report.identities} identities and "
+                  f"{report.items} vault items under the current ENCRYPTION_KEY",
+                  highlight=False)

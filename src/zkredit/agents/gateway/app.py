@@ -23,13 +23,15 @@ from zkredit.telemetry.http import install_metrics_endpoint
 
 
 def create_app(agents: Callable[[], dict[str, str]], *, probe_interval_s: float = 1.0,
-               probe_timeout_s: float = 1.0, idle_stop_s: float = 30.0) -> FastAPI:
+               probe_timeout_s: float = 1.0, idle_stop_s: float = 30.0,
+               web: Callable[[FastAPI], None] | None = None) -> FastAPI:
     """``agents`` maps agent name -> base URL (resolved on every probe round).
 
     Each agent is probed every ``probe_interval_s`` (bounded by ``probe_timeout_s``) while
     someone reads the cache; the prober stops ``idle_stop_s`` after the last read.
     ``app.state.prober.stop()`` stops it at once (the lifespan does, when it runs), and
     ``app.state.readiness.drain()`` turns ``/health/ready`` 503 on shutdown.
+    ``web`` mounts the dashboard (:func:`zkredit.web.app.mount`) in place of the status page.
     """
     prober = AgentProber(agents, interval_s=probe_interval_s, timeout_s=probe_timeout_s,
                          idle_stop_s=idle_stop_s)
@@ -78,6 +80,10 @@ def create_app(agents: Callable[[], dict[str, str]], *, probe_interval_s: float 
              "agents": {name: p.to_json(now) for name, p in probes.items()}},
             status_code=200 if healthy else 503,
         )
+
+    if web is not None:
+        web(app)
+        return app
 
     @app.get("/", response_class=HTMLResponse)
     async def dashboard() -> str:
