@@ -527,6 +527,9 @@ _BUILDERS: dict[str, Callable[..., AgentHost]] = {
 def build_gateway(settings: Settings, urls: dict[str, str] | None = None) -> Any:
     """The gateway app over the configured agents."""
     from zkredit.agents.gateway.app import create_app
+    from zkredit.web.app import WebConfig, mount
 
     targets = urls or agent_urls(settings)
-    return create_app(lambda: {n: targets[n] for n in AGENTS})
+    web = WebConfig(settings, {n: targets[n] for n in AGENTS})
+    return create_app(lambda: {n: targets[n] for n in AGENTS},
+                      web=lambda app: mount(app, web))
