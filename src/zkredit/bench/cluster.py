@@ -228,10 +228,7 @@ class ExternalParties:
         return dt.datetime.fromtimestamp(self.system.client.now(), dt.UTC).date()
 
     def repay_installment(self, loan_id: str) -> dict[str, Any]:
+        from zkredit.demo.flows import pay_next_installment
         from zkredit.demo.users import LENDER, bearer
 
-        r = httpx.post(f"{self.credit_url}/loans/{loan_id}/repayments", timeout=60,
-                       headers=bearer(self.credit_url, LENDER))
-        r.raise_for_status()
-        data: dict[str, Any] = r.json()
-        return data
+        return pay_next_installment(self.credit_url, bearer(self.credit_url, LENDER), loan_id)

@@ -382,9 +382,31 @@ def _loan(
         if loan_id:
             paid = out.step("first installment repaid; lender posts repayment feedback on chain",
                             lambda: system.repay_installment(str(loan_id)),
-                            lambda r: f"installment {r['installment']}, {r['feedback_tx']}")
+                            lambda r: f"installments paid {r['installments_paid']}, "
+                                      f"{r['feedback_tx']}")
             out.data["repayment"] = paid
     return result
+
+
+def pay_next_installment(credit_url: str, headers: dict[str, str],
+                         loan_id: str) -> dict[str, Any]:
+    """Book the loan's next installment at the lender, as a payment processor would.
+
+    The amount is the scheduled payment (``next_installment_minor`` of ``GET /loans``);
+    the reference names the installment, so a retry books it once.
+    """
+    loans = httpx.get(f"{credit_url}/loans", headers=headers, timeout=60)
+    loans.raise_for_status()
+    loan = next(item for item in loans.json() if item["loan_id"] == loan_id)
+    if loan["next_installment_minor"] is None:
+        raise DemoFailure(f"loan {loan_id} has no installment left to pay")
+    number = int(loan["repaid_installments"]) + 1
+    r = httpx.post(f"{credit_url}/loans/{loan_id}/repayments", headers=headers, timeout=60,
+                   json={"amount_minor": loan["next_installment_minor"],
+                         "currency": loan["currency"], "reference": f"{loan_id}-{number}"})
+    r.raise_for_status()
+    data: dict[str, Any] = r.json()
+    return data
 
 
 def _poll_active(client: WorkerClient, app_id: str) -> dict[str, Any]:

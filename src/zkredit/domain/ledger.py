@@ -249,3 +249,20 @@ def loan_repaid(loan_id: str, number: int, principal: Money, interest: Money) ->
         f"loan {loan_id}: installment {number} ({principal} principal, {interest} interest)",
         *postings,
     )
+
+
+def loan_repayment(loan_id: str, reference: str, principal: Money, interest: Money
+                   ) -> JournalEntry:
+    """A repayment received under the payment ``reference``: principal reduces the loan,
+    interest is earned. Either part may be zero (then its posting is omitted), not both."""
+    total = principal + interest
+    postings = [debit(cash(total.currency), total)]
+    if principal.minor:
+        postings.append(credit(loans_receivable(loan_id), principal))
+    if interest.minor:
+        postings.append(credit(interest_revenue(interest.currency), interest))
+    return _entry(
+        f"{loan_id}:repayment:{reference}",
+        f"loan {loan_id}: repayment {reference} ({principal} principal, {interest} interest)",
+        *postings,
+    )

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Request
 from sqlalchemy import select
 
 from zkredit.agents.credit.models import ApplicationRow, LoanRow
+from zkredit.agents.credit.schemas import RepaymentIn
 from zkredit.agents.credit.service import ApplicationNotFound, CreditService
 
 
@@ -42,5 +43,5 @@ def loans(service: Service) -> list[dict[str, Any]]:
 
 
 @router.post("/loans/{loan_id}/repayments", status_code=201)
-def repay(loan_id: str, service: Service) -> dict[str, Any]:
-    return service.record_repayment(loan_id)
+def repay(loan_id: str, body: RepaymentIn, service: Service) -> dict[str, Any]:
+    return service.record_repayment(loan_id, body.amount_minor, body.currency, body.reference)

@@ -47,3 +47,15 @@ class AcceptRequest(_Strict):
     offer_id: str = Field(min_length=1, max_length=64)
     signature: HexSignature
     payout: dict[str, Any] | None = None
+
+
+class RepaymentIn(_Strict):
+    """``POST /loans/{id}/repayments``: a payment the lender received, and its reference.
+
+    The reference (the payment processor's id of the payment) makes the call
+    idempotent: the same reference again is the same repayment.
+    """
+
+    amount_minor: MinorAmount
+    currency: str = Field(pattern=r"^[A-Za-z]{3}$")
+    reference: str = Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9._:/-]+$")

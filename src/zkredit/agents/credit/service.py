@@ -23,7 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from zkredit.agents.common.envelope import Envelope
@@ -31,13 +31,15 @@ from zkredit.agents.common.loan_offer import offer_signer
 from zkredit.agents.common.payloads import InvalidPayload, parse_payload
 from zkredit.agents.common.runtime import PartyRuntime
 from zkredit.agents.credit.chainview import LenderChain
-from zkredit.agents.credit.models import ApplicationRow, LoanRow, NullifierRow
+from zkredit.agents.credit.models import ApplicationRow, LoanRow, NullifierRow, RepaymentRow
 from zkredit.agents.credit.schemas import AcceptRequest, OpenRequest, ProofJson, SubmitRequest
-from zkredit.domain.ledger import loan_disbursed, loan_repaid
+from zkredit.domain.ledger import loan_disbursed, loan_repayment
 from zkredit.domain.loans import Approved, Evidence, decide
 from zkredit.domain.money import Money, currency
 from zkredit.domain.policy import CreditPolicy
+from zkredit.domain.repayment import Installment, allocate, is_late
 from zkredit.errors import InputError, SignatureError, ZKreditError
+from zkredit.store.columns import utc
 from zkredit.telemetry.metrics import record_attack
 from zkredit.zk.manifest import CircuitCatalog
 from zkredit.zk.proof import Proof
@@ -53,6 +55,12 @@ class ApplicationNotFound(InputError):
     """Raised for an unknown application, offer or loan id."""
 
     http_status = 404
+
+
+class RepaymentConflict(InputError):
+    """Raised when a payment reference is booked again with another amount."""
+
+    http_status = 409
 
 
 class ReplayRejected(ZKreditError):
@@ -390,9 +398,12 @@ class CreditService:
         return len(stuck)
 
     def _loan_reply(self, loan: LoanRow) -> dict[str, Any]:
+        n = loan.repaid_installments
+        upcoming = loan.schedule[n] if n < len(loan.schedule) else None
         return {"loan_id": loan.id, "status": loan.status, "principal_minor": loan.principal_minor,
                 "currency": loan.currency, "apr_bps": loan.apr_bps, "months": loan.months,
-                "disbursement": loan.disbursement}
+                "disbursement": loan.disbursement, "repaid_installments": n,
+                "next_installment_minor": int(upcoming["payment"]) if upcoming else None}
 
     def _job_disburse(self, payload: dict[str, Any]) -> dict[str, Any]:
         with self.runtime.db.session() as s:
@@ -424,24 +435,69 @@ class CreditService:
                                 session=s)
         return dict(reply)
 
-    def record_repayment(self, loan_id: str) -> dict[str, Any]:
-        """Record the next scheduled installment as paid; post feedback on chain."""
-        with self.runtime.db.session() as s:
+    def record_repayment(self, loan_id: str, amount_minor: int, currency_code: str,
+                         reference: str) -> dict[str, Any]:
+        """Book a payment of ``amount_minor`` received under ``reference``.
+
+        Partial, whole and multi-installment payments are applied interest first
+        (:mod:`zkredit.domain.repayment`). Under a lock on the loan, the repayment
+        row, the installment counter, the ledger entry and the audit entry commit
+        together: concurrent repayments are applied one after the other, and none
+        is lost. The same reference again is a replay (the first answer), with
+        another amount a 409. Reputation feedback (on time or late) goes on chain
+        after the commit.
+        """
+        code = currency_code.upper()
+        with self.runtime.db.session(lock=f"credit-loan:{loan_id}") as s:
             loan = s.get(LoanRow, loan_id)
             if loan is None:
                 raise ApplicationNotFound(f"no loan {loan_id!r}")
-            if loan.repaid_installments >= len(loan.schedule):
-                raise InputError("the loan is already fully repaid")
-            inst = loan.schedule[loan.repaid_installments]
-            loan.repaid_installments += 1
-            n = loan.repaid_installments
-            if n == len(loan.schedule):
+            done = s.scalars(select(RepaymentRow).where(
+                RepaymentRow.loan_id == loan_id, RepaymentRow.reference == reference)).first()
+            if done is not None:
+                if (done.amount_minor, done.currency) != (amount_minor, code):
+                    raise RepaymentConflict(
+                        f"payment reference {reference!r} was booked for "
+                        f"{done.amount_minor} {done.currency}, not {amount_minor} {code}")
+                return {**self._repayment_reply(loan, done), "feedback_tx": None}  # replay
+            if loan.status != "disbursed":
+                raise InputError(f"loan {loan_id} is {loan.status}; only a disbursed loan "
+                                 "takes repayments")
+            if code != loan.currency:
+                raise InputError(f"loan {loan_id} is in {loan.currency}, not {code}")
+            schedule = [Installment(int(i["n"]), int(i["interest"]), int(i["principal"]))
+                        for i in loan.schedule]
+            paid_before = int(s.scalar(select(func.coalesce(func.sum(
+                RepaymentRow.amount_minor), 0)).where(RepaymentRow.loan_id == loan_id)) or 0)
+            split = allocate(schedule, paid_before, amount_minor)
+            now = self.clock()
+            late = is_late(schedule, paid_before, utc(loan.created_at).date(), now.date())
+            row = RepaymentRow(id=uuid.uuid4().hex, loan_id=loan_id, reference=reference,
+                               amount_minor=amount_minor, currency=code,
+                               principal_minor=split.principal, interest_minor=split.interest,
+                               late=late, created_at=now)
+            s.add(row)
+            loan.repaid_installments = split.installments_paid
+            if split.outstanding == 0:
                 loan.status = "repaid"
-            cur = currency(loan.currency)
-            entry = loan_repaid(loan_id, n, Money(inst["principal"], cur),
-                                Money(inst["interest"], cur))
-        self.runtime.ledger.post(entry, reference=loan_id)
-        tx = self.chain.give_feedback("worker", 100, "repayment", "on_time")
-        self.runtime.record("loan.repayment", {"loan_id": loan_id, "installment": n,
-                                               "feedback_tx": tx})
-        return {"loan_id": loan_id, "installment": n, "feedback_tx": tx}
+            cur = currency(code)
+            self.runtime.ledger.post(
+                loan_repayment(loan_id, reference, Money(split.principal, cur),
+                               Money(split.interest, cur)),
+                reference=loan_id, session=s)
+            s.flush()
+            self.runtime.record("loan.repayment", {
+                "loan_id": loan_id, "reference": reference, "amount_minor": amount_minor,
+                "late": late, "installments_paid": split.installments_paid}, session=s)
+            reply = self._repayment_reply(loan, row)
+        reply["feedback_tx"] = self.chain.give_feedback(
+            "worker", 100 if not late else 40, "repayment", "late" if late else "on_time")
+        return reply
+
+    @staticmethod
+    def _repayment_reply(loan: LoanRow, row: RepaymentRow) -> dict[str, Any]:
+        return {"loan_id": loan.id, "reference": row.reference,
+                "amount_minor": row.amount_minor, "currency": row.currency,
+                "principal_minor": row.principal_minor, "interest_minor": row.interest_minor,
+                "late": row.late, "installments_paid": loan.repaid_installments,
+                "status": loan.status}
