@@ -218,9 +218,11 @@ PLACEHOLDER_SECRETS = frozenset(
 class SecuritySettings(BaseSettings):
     model_config = _cfg()
 
-    jwt_secret: Annotated[str, _env("JWT_SECRET")] = "dev-insecure-jwt-secret"
-    encryption_key: Annotated[str, _env("ENCRYPTION_KEY")] = "dev-insecure-encryption-key"
-    encryption_key_previous: Annotated[str, _env("ENCRYPTION_KEY_PREVIOUS")] = ""
+    jwt_secret: Annotated[str, _env("JWT_SECRET"), Field(repr=False)] = "dev-insecure-jwt-secret"
+    encryption_key: Annotated[str, _env("ENCRYPTION_KEY"), Field(repr=False)] = (
+        "dev-insecure-encryption-key")
+    encryption_key_previous: Annotated[str, _env("ENCRYPTION_KEY_PREVIOUS"),
+                                       Field(repr=False)] = ""
     """Old vault keys (comma-separated) that still open blobs until `keys rotate vault`."""
     rate_limit_requests: Annotated[int, _env("RATE_LIMIT_REQUESTS")] = 1000
     rate_limit_window_ms: Annotated[int, _env("RATE_LIMIT_WINDOW")] = 900_000

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI
 
@@ -31,10 +32,12 @@ def build_services(
     travel_key: TravelRuleKey | None = None,
     clock: Callable[[], dt.datetime] = utcnow,
     public_url: str = DEFAULT_URL,
+    secrets_keyring: Any = None,
 ) -> ReceiverServices:
     """Wire the agent's services. Without ``rails`` the deterministic sandbox rails pay;
     without ``travel_key`` the key in ``<home>/keys/`` is used (created on first start)."""
-    key = travel_key or TravelRuleKey.load_or_create(runtime.home / "keys" / KEY_FILE)
+    key = travel_key or TravelRuleKey.load_or_create(runtime.home / "keys" / KEY_FILE,
+                                                     secrets_keyring)
     receiver = ReceiverService(
         runtime,
         directory or RecipientDirectory(),

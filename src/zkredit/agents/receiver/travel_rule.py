@@ -12,6 +12,7 @@ cannot be moved to another key or protocol.
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 from collections.abc import Mapping
@@ -30,6 +31,8 @@ from zkredit.errors import CryptoError
 ALGORITHM = "X25519-HKDF-SHA256-AES-256-GCM"
 INFO = b"zkredit travel rule v1"
 _KEY, _NONCE = 32, 12
+SEALED = "zkv1:"
+_CONTEXT = "travel-rule:x25519"
 
 
 class TravelRuleError(CryptoError):
@@ -70,20 +73,47 @@ class TravelRuleKey:
         return cls(X25519PrivateKey.generate())
 
     @classmethod
-    def load_or_create(cls, path: Path) -> TravelRuleKey:
-        """The key stored at ``path`` (hex of the raw private key), created 0600 if missing."""
+    def load_or_create(cls, path: Path, keyring: Any = None) -> TravelRuleKey:
+        """The key stored at ``path``, created 0600 if missing.
+
+        With ``keyring`` (the vault's, under ``ENCRYPTION_KEY``) the file holds the key
+        sealed (``zkv1:<base64>``); a plaintext key left by an older version is sealed
+        in place on first load. Without it, the file holds the raw key in hex.
+        """
         if path.is_file():
+            text = path.read_text(encoding="utf-8").strip()
             try:
-                raw = bytes.fromhex(path.read_text(encoding="utf-8").strip())
-                return cls(X25519PrivateKey.from_private_bytes(raw))
+                if text.startswith(SEALED):
+                    if keyring is None:
+                        raise TravelRuleError(f"{path} is sealed: ENCRYPTION_KEY is needed")
+                    raw = keyring.open(base64.b64decode(text.removeprefix(SEALED)), _CONTEXT)
+                else:
+                    raw = bytes.fromhex(text)
+                key = cls(X25519PrivateKey.from_private_bytes(raw))
             except ValueError as exc:
                 raise TravelRuleError(f"{path} is not an X25519 private key: {exc}") from None
+            if keyring is not None and not text.startswith(SEALED):
+                key._write(path, keyring, replace=True)
+            return key
         key = cls.generate()
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(key._private.private_bytes_raw().hex())
+        key._write(path, keyring, replace=False)
         return key
+
+    def _write(self, path: Path, keyring: Any, *, replace: bool) -> None:
+        raw = self._private.private_bytes_raw()
+        text = (SEALED + base64.b64encode(keyring.seal(raw, _CONTEXT)).decode()
+                if keyring is not None else raw.hex())
+        path.parent.mkdir(parents=True, exist_ok=True)
+        target = path.with_suffix(".tmp") if replace else path
+        fd = os.open(target, os.O_WRONLY | os.O_CREAT | (os.O_TRUNC if replace else os.O_EXCL),
+                     0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        if replace:
+            os.replace(target, path)
+
+    def __repr__(self) -> str:
+        return f"TravelRuleKey(public={self.public_hex})"
 
     @property
     def public_hex(self) -> str:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -55,8 +55,8 @@ def key_id(key: bytes) -> bytes:
 class Keyring:
     """The current vault key and the previous ones that may still open old blobs."""
 
-    current: bytes
-    previous: tuple[bytes, ...] = ()
+    current: bytes = field(repr=False)
+    previous: tuple[bytes, ...] = field(default=(), repr=False)
 
     @classmethod
     def from_settings(cls, current: str, previous: str = "", *, development: bool) -> Keyring:

@@ -7,7 +7,7 @@ import secrets
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from eth_account import Account
@@ -37,8 +37,9 @@ class Identity:
     id: str
     label: str
     commitment: int
-    wallet: LocalAccount
-    secret: int
+    wallet: LocalAccount = field(repr=False)
+    secret: int = field(repr=False)
+    """Never in a repr, a log line or a traceback's locals."""
 
 
 class Vault:
