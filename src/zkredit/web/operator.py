@@ -18,6 +18,7 @@ PARTIES = ("worker", "credit", "remittance", "receiver")
 HISTOGRAMS = {"zk_proof_generation_duration_seconds": "Proof generation",
               "zk_proof_verification_duration_seconds": "Proof verification"}
 QUEUE_GAUGE = "zkredit_job_queue_depth"
+CIRCUITS_EVERY_S = 30.0
 
 
 def parse_metrics(text: str) -> dict[str, Any]:
@@ -90,7 +91,27 @@ def router(web: Web, app: FastAPI) -> APIRouter:
                 rows.append({"component": f"{name}: {check}",
                              "ok": result.get("status") == "ok",
                              "detail": result.get("detail", "")})
+        rows += await run_in_threadpool(system_checks)
         return {"rows": rows, "all_ok": all(row["ok"] for row in rows)}
+
+    cached: dict[str, tuple[float, Any]] = {}
+
+    def system_checks() -> list[dict[str, Any]]:
+        """Redis, the chain, the circuits' integrity manifest and each party's database,
+        checked by the gateway itself with ``zkredit health``'s checks (the manifest,
+        which hashes every key file, at most every CIRCUITS_EVERY_S)."""
+        from zkredit.ops import health as checks
+
+        s = web.settings
+        now = time.monotonic()
+        if "circuits" not in cached or now - cached["circuits"][0] > CIRCUITS_EVERY_S:
+            cached["circuits"] = (now, checks.check_circuits(s))
+        found = [checks.check_redis(s, 1.0), checks.check_chain(s, s.chain.rpc_url, 1.0),
+                 cached["circuits"][1]]
+        found += [checks.check_database(s, p, web.parties.schema_prefix) for p in PARTIES]
+        return [{"component": c.name.replace(":", ": "), "ok": c.status != "fail",
+                 "detail": ("not used: " if c.status == "skip" else "") + c.detail}
+                for c in found]
 
     async def metrics() -> dict[str, Any]:
         texts = await asyncio.gather(*(web.agents.text(n, "/metrics") for n in PARTIES))
