@@ -20,7 +20,7 @@ from rich.progress import (
 
 from zkredit import errors
 
-console = Console()
+console = Console(soft_wrap=True)  # long lines (addresses, paths) stay whole
 # Errors are printed unwrapped (soft_wrap): file names in them must stay greppable.
 err_console = Console(stderr=True, soft_wrap=True)
 
