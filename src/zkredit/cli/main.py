@@ -27,6 +27,7 @@ from zkredit.cli import (
 from zkredit.cli import backup as ops_backup  # operations tools (issue 12)
 from zkredit.cli import doctor as ops_doctor
 from zkredit.cli import health as ops_health
+from zkredit.cli import perf as ops_perf
 from zkredit.cli import security as ops_security
 from zkredit.cli.output import ExitStatus, Funnel
 
@@ -87,6 +88,7 @@ app.command("health")(ops_health.health)
 app.add_typer(ops_backup.app, name="backup")
 app.command("doctor")(ops_doctor.doctor)
 app.add_typer(ops_security.app, name="security")
+app.command("perf")(ops_perf.perf)
 
 
 def run() -> None:
