@@ -156,6 +156,9 @@ def build_party_runtime(
         inprocess_workers=inprocess_workers,
         queues=queues,
     )
+    # Envelopes and replies are bound to this deployment: its identity registry.
+    identity = getattr(chain, "identity", None)
+    contract = str(identity.address) if identity is not None else None
     return PartyRuntime(
         name=party,
         home=home,
@@ -163,8 +166,8 @@ def build_party_runtime(
         account=account,
         jobs=jobs,
         directory=directory,
-        peers=Peers(party, account, chain_id, resolve),
-        inbox=Inbox(party, directory, chain_id),
+        peers=Peers(party, account, chain_id, resolve, directory=directory, contract=contract),
+        inbox=Inbox(party, directory, chain_id, contract=contract, account=account),
         chain_id=chain_id,
         chain=chain,
         logger=party_logger(party, home),
@@ -389,10 +392,12 @@ def build_access_store(settings: Settings, schema_prefix: str | None = None) -> 
 
 def _secure(host: AgentHost, settings: Settings, options: AgentOptions) -> None:
     """Access control and request hygiene on the agent's app (see ``common.security``)."""
+    from zkredit.agents.common.replay import SqlReplayCache
     from zkredit.agents.common.security import secure_agent_app
 
     store = build_access_store(settings, options.schema_prefix)
-    secure_agent_app(host.app, host.name, settings, store)
+    secure_agent_app(host.app, host.name, settings, store, namespace=options.schema_prefix)
+    host.runtime.inbox.replay = SqlReplayCache(store.db)  # a restart forgets no envelope
     host.closers.append(store.db.dispose)
 
 
@@ -430,6 +435,7 @@ def _worker_service(runtime: PartyRuntime, settings: Settings, chain: ChainConte
     worker = WorkerService(
         runtime,
         Vault(runtime.db, Keyring.from_settings(settings.security.encryption_key,
+                                                settings.security.encryption_key_previous,
                                                 development=settings.is_development)),
         prover,
         submission_signer(str(system.zk.address), chain.client.chain_id,
@@ -499,9 +505,14 @@ def _remittance(runtime: PartyRuntime, settings: Settings, chain: ChainContext, 
     settlement = None
     if system.zkusd is not None:
         settlement = ZkUsdSettlement(system, runtime.account, chain.agent_wallet("receiver"))
+    from zkredit.agents.common.egress import EgressPolicy
+    from zkredit.agents.worker.vault import Keyring
+
     services = remittance.build_services(
         runtime, trust=ChainTrust(system), verifier=zk.verifier(), settlement=settlement,
-        public_url=url)
+        public_url=url, webhook_egress=EgressPolicy(public_only=settings.is_production),
+        secrets_keyring=Keyring.from_settings(settings.security.encryption_key,
+                                              development=settings.is_development))
     app = remittance.create_app(runtime, services, capture=options.capture_bodies)
     return AgentHost("remittance", runtime, services, app, closers=[services.webhooks.close])
 
@@ -510,9 +521,12 @@ def _receiver(runtime: PartyRuntime, settings: Settings, chain: ChainContext, sy
               zk: ZKServices, options: AgentOptions, url: str, pool: Any) -> AgentHost:
     from zkredit.agents.receiver import app as receiver
     from zkredit.agents.receiver.rails import sandbox_rails
+    from zkredit.agents.worker.vault import Keyring
 
     services = receiver.build_services(
         runtime, public_url=url,
+        secrets_keyring=Keyring.from_settings(settings.security.encryption_key,
+                                              development=settings.is_development),
         rails=sandbox_rails(latency_s=options.rail_latency_s,
                             fail_accounts=options.rail_fail_accounts))
     app = receiver.create_app(runtime, services, capture=options.capture_bodies)

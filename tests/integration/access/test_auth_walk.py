@@ -252,3 +252,35 @@ def test_a_disabled_user_cannot_log_in_or_refresh(system: LiveSystem) -> None:
 
 def test_docs_are_served_outside_production_only(system: LiveSystem, tmp_path: Path) -> None:
     assert httpx.get(f"{base(system, 'credit')}/docs", timeout=10).status_code == 200
+
+
+def test_webhooks_belong_to_their_creator_and_their_secrets_are_sealed(system: LiveSystem
+                                                                       ) -> None:
+    from sqlalchemy import select
+
+    from zkredit.agents.remittance.models import WebhookRow
+
+    store = system.hosts["remittance"].app.state.access.store
+    store.add_user("walk-integrator-2", PASSWORD + "i2", frozenset({Role.AGENT}))
+    operator, agent = role_token(system, Role.OPERATOR), role_token(system, Role.AGENT)
+    other = token(system, "walk-integrator-2", PASSWORD + "i2")
+    secret = "a webhook secret of thirty-two c"
+    with httpx.Client(base_url=base(system, "remittance"), timeout=30) as http:
+        everything = http.post("/webhooks", headers=agent,
+                               json={"url": "http://127.0.0.1:9/sink", "secret": secret})
+        assert everything.status_code == 403  # every transfer: operators only
+        mine = http.post("/webhooks", headers=agent, json={
+            "url": "http://127.0.0.1:9/sink", "secret": secret, "transfer_id": "tr_x"})
+        assert mine.status_code == 201, mine.text
+        hook = mine.json()["id"]
+        assert [h["id"] for h in http.get("/webhooks", headers=agent).json()] == [hook]
+        assert http.get("/webhooks", headers=other).json() == []
+        assert http.post(f"/webhooks/{hook}/secret", headers=other).status_code == 404
+        assert http.delete(f"/webhooks/{hook}", headers=operator).status_code == 404
+        rotated = http.post(f"/webhooks/{hook}/secret", headers=agent).json()["secret"]
+        with system.runtimes["remittance"].db.session() as s:
+            stored = s.scalar(select(WebhookRow.secret).where(WebhookRow.id == hook))
+        assert stored is not None and stored.startswith("zkv1:")
+        assert rotated not in stored and secret not in stored
+        assert http.delete(f"/webhooks/{hook}", headers=agent).status_code == 204
+        assert http.get("/webhooks", headers=agent).json() == []
