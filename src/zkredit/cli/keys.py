@@ -117,3 +117,36 @@ def rotate_vault(
     console.print(f"re-sealed {report.resealed} blobs of {report.identities} identities and "
                   f"{report.items} vault items under the current ENCRYPTION_KEY",
                   highlight=False)
+
+
+@rotate_app.command("agent")
+def rotate_agent(
+    agent: str = typer.Argument(..., help=f"One of: {', '.join(AGENT_NAMES)}."),
+    env: str | None = typer.Option(None, "--env", help="Environment whose settings to use."),
+    rpc_url: str | None = typer.Option(None, "--rpc-url", help="JSON-RPC node (RPC_URL)."),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
+) -> None:
+    """Give AGENT a fresh signing key: the registry's owner (PRIVATE_KEY) points the agent
+    at it with setAgentWallet, the deployment record and the keystore follow.
+
+    Interrupted, run it again: it finishes with the same new key. Restart the agent
+    afterwards; its peers refuse the old key within 30 s.
+    """
+    from eth_account import Account
+
+    from zkredit.bootstrap import open_chain
+    from zkredit.ops.agent_keys import rotate_agent_key
+    from zkredit.settings import load_settings
+
+    settings = load_settings(check=False, env=env,
+                             chain={"rpc_url": rpc_url} if rpc_url else {})
+    chain = open_chain(settings)
+    owner = Account.from_key(settings.chain.private_key)
+    chain.client.add_account(owner)
+    done = rotate_agent_key(agent, Keystore(settings.app.keystore_dir), read_password(), chain,
+                            owner, settings.app.deployments_dir)
+    if as_json:
+        typer.echo(json.dumps(done.to_json()))
+        return
+    console.print(f"{agent}: {done.old_wallet} -> {done.new_wallet}; restart the agent",
+                  highlight=False)
