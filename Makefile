@@ -1,5 +1,5 @@
 # ZKredit: one entry point. Every target bootstraps what it needs, idempotently.
-#   make demo   set everything up, then run the end-to-end demo
+#   make demo   set everything up, run the end-to-end demo, then serve the dashboard (:3000)
 #   make test   set everything up, then run the whole test suite
 
 PYTHON ?= python3
@@ -23,7 +23,7 @@ $(STAMP_NODE): package.json package-lock.json
 	@touch $@
 
 demo: setup
-	$(BIN)/zkredit demo all
+	$(BIN)/zkredit demo all --serve
 
 test: setup
 	$(BIN)/python -m pytest

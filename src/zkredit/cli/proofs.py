@@ -109,6 +109,9 @@ def demo(
                                             help="PostgreSQL URL (default: SQLite files)."),
     redis_url: str | None = typer.Option(None, "--redis-url",
                                          help="Redis URL (default: in-process job queue)."),
+    serve: bool = typer.Option(
+        False, "--serve", help="Then keep the system up on the seed's ports, the dashboard "
+        "on http://localhost:3000, until Ctrl-C."),
 ) -> None:
     """Run the DOMAIN.md scenarios against real running agent services.
 
@@ -124,13 +127,45 @@ def demo(
     setup_telemetry(load_settings(check=False, env="development"), "zkredit-demo")
     names = list(SCENARIOS) if scenario == "all" else [scenario]
     report = run_scenarios(names, data_dir, rpc_url=rpc_url, database_url=database_url,
-                           redis_url=redis_url, progress=None if as_json else err_console)
-    if as_json:
+                           redis_url=redis_url, progress=None if as_json else err_console,
+                           hold=_hold(as_json) if serve else None)
+    if serve:  # the report was printed while the system was up
+        pass
+    elif as_json:
         typer.echo(json.dumps(report, default=str))
     else:
         print_report(report, console)
     if any(s["status"] != "passed" for s in report["scenarios"]) or not report["privacy"]["clean"]:
         raise typer.Exit(int(ExitStatus.ERROR))
+
+
+def _hold(as_json: bool) -> Any:
+    """Print the report, then serve the dashboard until Ctrl-C or SIGTERM."""
+
+    def hold(system: Any, report: dict[str, Any]) -> None:
+        import contextlib
+        import signal
+        import threading
+
+        from zkredit.demo.run import print_report
+        from zkredit.demo.users import DEMO_USERS, demo_password
+
+        if as_json:
+            typer.echo(json.dumps(report, default=str))
+        else:
+            print_report(report, console)
+        port = system.ports["gateway"]
+        err_console.print(f"[green]dashboard[/] http://localhost:{port} — log in as "
+                          + ", ".join(f"{u} ({sorted(r.value for r in roles)[0]})"
+                                      for u, roles in DEMO_USERS.items())
+                          + f"; the password of maria is '{demo_password('maria')}', "
+                          "and so on. Ctrl-C to stop.", highlight=False)
+        done = threading.Event()
+        signal.signal(signal.SIGTERM, lambda *_: done.set())
+        with contextlib.suppress(KeyboardInterrupt):
+            done.wait()
+
+    return hold
 
 
 def application_inputs(

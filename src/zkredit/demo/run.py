@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -46,8 +47,11 @@ def raw_values(system: LiveSystem) -> dict[str, str]:
 
 def run_scenarios(names: list[str], data_dir: Path | None, *, rpc_url: str | None = None,
                   database_url: str | None = None, redis_url: str | None = None,
-                  progress: Console | None = None, schema_prefix: str | None = None
+                  progress: Console | None = None, schema_prefix: str | None = None,
+                  hold: Callable[[LiveSystem, dict[str, Any]], None] | None = None
                   ) -> dict[str, Any]:
+    """Play ``names``; with ``hold``, on the seed's ports (the dashboard on 3000), and call
+    ``hold(system, report)`` before the system stops (it returns when the user is done)."""
     for n in names:
         if n not in SCENARIOS:
             raise InputError(f"unknown scenario {n!r}; choose from {', '.join(SCENARIOS)}, all")
@@ -61,7 +65,8 @@ def run_scenarios(names: list[str], data_dir: Path | None, *, rpc_url: str | Non
     started = time.perf_counter()
     report: dict[str, Any] = {"data_dir": str(data_dir), "scenarios": []}
     with LiveSystem(data_dir, rpc_url=rpc_url, database_url=database_url,
-                    redis_url=redis_url, schema_prefix=schema_prefix) as system:
+                    redis_url=redis_url, schema_prefix=schema_prefix,
+                    seed_ports=hold is not None) as system:
         say(f"[dim]system up in {time.perf_counter() - started:.1f} s: chain "
             f"{system.client.describe if system.client else '?'}, agents on "
             f"{', '.join(f'{k}:{v}' for k, v in system.ports.items())}[/]")
@@ -107,6 +112,9 @@ def run_scenarios(names: list[str], data_dir: Path | None, *, rpc_url: str | Non
             report["scenarios"].append(entry)
         report["audit_anchors"] = anchors
         report["privacy"] = dump_json(privacy)
+        if hold is not None:
+            report["wall_s"] = round(time.perf_counter() - started, 2)
+            hold(system, report)
     report["wall_s"] = round(time.perf_counter() - started, 2)
     if temp is not None:
         shutil.rmtree(temp, ignore_errors=True)
