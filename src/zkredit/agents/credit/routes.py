@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
 from sqlalchemy import select
 
 from zkredit.agents.credit.models import ApplicationRow, LoanRow
@@ -37,9 +37,14 @@ def application(app_id: str, service: Service) -> dict[str, Any]:
 
 
 @router.get("/loans")
-def loans(service: Service) -> list[dict[str, Any]]:
+def loans(service: Service, limit: Annotated[int, Query(ge=1, le=500)] = 100,
+          after: Annotated[str | None, Query(max_length=64)] = None) -> list[dict[str, Any]]:
+    """Loans in id order, a page at a time (``after``: the last ``loan_id`` of a page)."""
+    query = select(LoanRow).order_by(LoanRow.id).limit(limit)
+    if after:
+        query = query.where(LoanRow.id > after)
     with service.runtime.db.session() as s:
-        return [service._loan_reply(row) for row in s.scalars(select(LoanRow))]
+        return [service._loan_reply(row) for row in s.scalars(query)]
 
 
 @router.post("/loans/{loan_id}/repayments", status_code=201)
