@@ -45,8 +45,9 @@ def secure_agent_app(app: FastAPI, agent: str, settings: Any, store: AccessStore
                    allow_methods=["GET", "POST", "DELETE"],
                    allow_headers=["Authorization", "Content-Type", "Idempotency-Key",
                                   CONFIRM_HEADER]),
-        Middleware(RateLimitMiddleware, limiter=limiter or build_limiter(settings, agent, namespace),
-                   agent=agent, router=app.router, trust_proxy=bool(settings.security.tls_proxy)),
+        Middleware(RateLimitMiddleware,
+                   limiter=limiter or build_limiter(settings, agent, namespace), agent=agent,
+                   router=app.router, trust_proxy=bool(settings.security.tls_proxy)),
         Middleware(AccessMiddleware, gate=gate, router=app.router),
     ])
     app.openapi = lambda: _openapi(app, agent)  # type: ignore[method-assign]
