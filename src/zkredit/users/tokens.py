@@ -143,8 +143,8 @@ class TokenKeys:
     def _decode(self, token: str, kind: str, now: float | None) -> dict[str, Any]:
         # Expiry is checked here against ``now`` (tests move the clock); PyJWT checks the
         # signature, algorithm, audience, issuer and the required claims.
-        options: dict[str, Any] = {"require": ["exp", "iat", "sub", "jti", "typ"],
-                                   "verify_exp": False, "verify_iat": False}
+        options: Any = {"require": ["exp", "iat", "sub", "jti", "typ"],
+                        "verify_exp": False, "verify_iat": False}
         try:
             claims = jwt.decode(token, self._verifying, algorithms=[self.algorithm],
                                 audience=AUDIENCE, issuer=ISSUER, options=options)

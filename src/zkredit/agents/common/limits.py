@@ -120,7 +120,7 @@ def client_address(scope: Scope, trust_proxy: bool) -> str:
     if trust_proxy:
         for k, v in scope.get("headers", ()):
             if k.lower() == b"x-forwarded-for":
-                return v.decode("latin-1").split(",")[-1].strip()
+                return str(v.decode("latin-1")).split(",")[-1].strip()
     client = scope.get("client")
     return str(client[0]) if client else "unknown"
 
