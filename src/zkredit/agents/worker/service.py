@@ -34,6 +34,7 @@ from zkredit.agents.common.runtime import PartyRuntime
 from zkredit.agents.worker.models import LoanApplicationRow, RemittanceRow
 from zkredit.agents.worker.vaultstore import Identity, Vault
 from zkredit.domain.policy import CreditPolicy
+from zkredit.domain.remittance import TERMINAL_STATES
 from zkredit.errors import InputError, StatementFalse, ZKreditError
 from zkredit.jobs.api import JobQueue
 from zkredit.zk.credentials import CredentialType
@@ -49,7 +50,9 @@ from zkredit.zk.statements import (
 )
 
 CIRCUITS = ("income", "credit_history", "collateral", "identity")
-TERMINAL = ("completed", "refunded", "failed", "held", "expired")
+TERMINAL = tuple(sorted(state.value for state in TERMINAL_STATES))
+"""Transfer states the worker stops watching: the state machine's own (``failed`` is left
+by the refund, ``held`` by the reviewer)."""
 LOAN_SUBMIT = "worker.loan.submit"
 REMIT_SEND = "worker.remit.send"
 REMIT_POLL = "worker.remit.poll"
