@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import threading
 import time
@@ -20,7 +21,9 @@ from typing import Any
 
 from eth_account.messages import encode_typed_data
 from eth_account.signers.local import LocalAccount
+from web3.exceptions import Web3Exception
 
+from zkredit.agents.remittance.settlement import JournalledTx, SettlementJournal
 from zkredit.chain.application import Application
 from zkredit.chain.contracts.verifier import SUBMISSION_TYPES
 from zkredit.chain.deployment import System
@@ -259,12 +262,20 @@ class ZkUsdSettlement:
     The USD equivalent of the received amount (snapshot mid rate, half-up once) moves
     from the remittance agent's wallet to the receiver agent's wallet, and the receipt
     carries the transaction hash. Development and demo only: zkUSD is a test token.
+
+    Exactly once across crashes (F25): the signed transfer is written to ``journal``
+    (the agent's database) before it is broadcast. A later attempt that finds the
+    entry resends those same bytes, which can be mined at most once, and signs a new
+    transfer only when another transaction has taken the journalled nonce (so the
+    journalled one can never be mined). Without a journal, what was settled is
+    remembered in this process only, which a crash forgets.
     """
 
     system: System
     account: LocalAccount
     partner: str
     chain_id: int | None = None
+    journal: SettlementJournal | None = None
     _done: dict[str, str] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -278,16 +289,54 @@ class ZkUsdSettlement:
         token = self.system.zkusd
         if token is None:
             return None
-        with self._lock:  # idempotent by transfer id within this process
-            if transfer.transfer_id in self._done:
-                return self._done[transfer.transfer_id]
+        with self._lock:
+            if self.journal is None:  # process-local only (tests, throw-away runs)
+                if transfer.transfer_id in self._done:
+                    return self._done[transfer.transfer_id]
+            else:
+                settled = self._journalled(transfer.transfer_id)
+                if settled is not None:
+                    return settled
             received = transfer.received
             usd = currency("USD")
             if received.currency != usd:
                 rate = SnapshotRateProvider.packaged().mid_rate(
                     received.currency, usd, dt.datetime.now(dt.UTC))
                 received = convert(received, rate)
-            receipt = token.transfer(self.partner, received.minor, sender=self.account)
-            tx = receipt["transactionHash"].to_0x_hex()
-            self._done[transfer.transfer_id] = tx
-            return str(tx)
+            journal = self.journal
+
+            def write_ahead(nonce: int, tx_hash: str, raw: bytes) -> None:
+                if journal is not None:
+                    journal.record(JournalledTx(transfer.transfer_id, self.account.address,
+                                                nonce, tx_hash, raw))
+
+            receipt = self.system.client.transact(
+                token.fn.transfer(self.partner, received.minor), self.account,
+                before_send=write_ahead)
+            tx = str(receipt["transactionHash"].to_0x_hex())
+            if self.journal is None:
+                self._done[transfer.transfer_id] = tx
+            return tx
+
+    def _journalled(self, transfer_id: str) -> str | None:
+        """The hash of the journalled settlement once mined; ``None`` if a new one is needed."""
+        assert self.journal is not None
+        prior = self.journal.get(transfer_id)
+        if prior is None:
+            return None
+        client = self.system.client
+        mined_nonce = client.mined_nonce(prior.sender)  # before the receipt: see below
+        receipt = client.receipt(prior.tx_hash)
+        if receipt is None and mined_nonce <= prior.nonce:
+            # Not mined, and its nonce is still free: send the same bytes again.
+            with contextlib.suppress(Web3Exception, ChainError, ValueError):
+                client.broadcast(prior.raw_tx)  # "already known" when it is pending
+            receipt = client.wait(prior.tx_hash)
+        if receipt is None:
+            # The nonce was mined (counted before the receipt was asked for) by another
+            # transaction, so the journalled one can never be: settle afresh.
+            self.journal.forget(transfer_id)
+            return None
+        if receipt["status"] != 1:
+            raise ChainError(f"the zkUSD settlement {prior.tx_hash} of {transfer_id} reverted")
+        return prior.tx_hash

@@ -23,7 +23,13 @@ from eth_account.signers.local import LocalAccount
 from eth_typing import ChecksumAddress
 from web3 import Web3
 from web3.contract import Contract
-from web3.exceptions import ContractLogicError, TimeExhausted, Web3Exception, Web3RPCError
+from web3.exceptions import (
+    ContractLogicError,
+    TimeExhausted,
+    TransactionNotFound,
+    Web3Exception,
+    Web3RPCError,
+)
 from web3.logs import DISCARD
 from web3.types import EventData, Nonce, TxParams, TxReceipt, Wei
 
@@ -41,6 +47,8 @@ PRIORITY_FEE = 1_000_000_000  # 1 gwei
 GAS_MARGIN_NUM, GAS_MARGIN_DEN = 5, 4  # estimates get 25 % headroom
 
 Sender = str | LocalAccount
+BeforeSend = Callable[[int, str, bytes], None]
+"""Called with (nonce, tx hash, raw signed transaction) just before it is broadcast."""
 T = TypeVar("T")
 
 
@@ -176,6 +184,7 @@ class ChainClient:
         value: int = 0,
         preflight: bool | None = None,
         deploy: bool = False,
+        before_send: BeforeSend | None = None,
     ) -> TxReceipt:
         """Sign and send ``fn`` (a contract function or constructor) from ``sender``;
         return the receipt. Raises :class:`TxReverted` if it reverts.
@@ -183,7 +192,12 @@ class ChainClient:
         ``gas`` None: a node estimates it (which also simulates the transaction), the
         embedded chain uses a fixed limit. ``preflight`` (default: the backend's
         choice, on for nodes) simulates with ``eth_call`` first, so a revert costs
-        nothing; without it a revert is mined and decoded by replaying it."""
+        nothing; without it a revert is mined and decoded by replaying it.
+
+        ``before_send(nonce, tx_hash, raw)`` is called with the signed transaction
+        before it is broadcast: a caller that must not pay twice journals it there,
+        and after a crash resends that same transaction (:meth:`broadcast`) instead of
+        signing another."""
         acct = self.account(sender)
         base: TxParams = {"from": acct.address, "value": Wei(value), "chainId": self.chain_id}
         if preflight is None:
@@ -199,7 +213,7 @@ class ChainClient:
                 self._simulate(fn.build_transaction({**tx, "nonce": 0}), None)
             except TxReverted as exc:
                 raise exc.as_simulated() from exc
-        return self._send(acct, fn, tx)
+        return self._send(acct, fn, tx, before_send)
 
     def send_value(self, to: str, value: int, sender: Sender) -> TxReceipt:
         """Send ``value`` wei from ``sender`` to ``to``."""
@@ -214,32 +228,57 @@ class ChainClient:
         }
         return self._send(acct, None, tx)
 
-    def _send(self, acct: LocalAccount, fn: Any, tx: TxParams) -> TxReceipt:
+    def _send(self, acct: LocalAccount, fn: Any, tx: TxParams,
+              before_send: BeforeSend | None = None) -> TxReceipt:
         with chain_telemetry.transaction(chain_telemetry.function_label(fn)) as observed:
-            receipt = self._send_timed(acct, fn, tx)
+            receipt = self._send_timed(acct, fn, tx, before_send)
             observed.gas_used = int(receipt["gasUsed"])
             return receipt
 
-    def _send_timed(self, acct: LocalAccount, fn: Any, tx: TxParams) -> TxReceipt:
+    def _send_timed(self, acct: LocalAccount, fn: Any, tx: TxParams,
+                    before_send: BeforeSend | None = None) -> TxReceipt:
         with self._nonces.reserve(acct.address) as nonce:
             full: TxParams = {**tx, "nonce": Nonce(nonce)}
             if fn is not None:
                 full = fn.build_transaction(full)
             signed = acct.sign_transaction(full)  # type: ignore[arg-type]
+            if before_send is not None:
+                before_send(nonce, signed.hash.to_0x_hex(), bytes(signed.raw_transaction))
             try:
-                tx_hash = self._rpc(
-                    lambda: self.w3.eth.send_raw_transaction(signed.raw_transaction)
-                )
+                tx_hash = self.broadcast(bytes(signed.raw_transaction))
             except ContractLogicError as exc:  # a node that simulates on send
                 raise self._reverted(exc, None) from exc
             except Web3RPCError as exc:
                 raise ChainError(
                     f"the node refused the transaction from {acct.address}: {exc}"
                 ) from exc
-        receipt = self._wait(tx_hash.to_0x_hex())
+        receipt = self.wait(tx_hash)
         if receipt["status"] != 1:
             raise self._explain_failure(full, receipt)
         return receipt
+
+    def broadcast(self, raw: bytes) -> str:
+        """Send a signed transaction; its hash. The same bytes again are the same
+        transaction: at most one of them is ever mined."""
+        return self._rpc(lambda: self.w3.eth.send_raw_transaction(raw)).to_0x_hex()
+
+    def receipt(self, tx_hash: str) -> TxReceipt | None:
+        """The receipt of ``tx_hash``, or ``None`` while it is not mined (or unknown)."""
+        try:
+            return self._rpc(
+                lambda: self.w3.eth.get_transaction_receipt(tx_hash)  # type: ignore[arg-type]
+            )
+        except TransactionNotFound:
+            return None
+
+    def mined_nonce(self, address: str) -> int:
+        """How many transactions of ``address`` are mined (its next unmined nonce)."""
+        addr = Web3.to_checksum_address(address)
+        return int(self._rpc(lambda: self.w3.eth.get_transaction_count(addr, "latest")))
+
+    def wait(self, tx_hash: str) -> TxReceipt:
+        """Wait for ``tx_hash`` to be mined; its receipt."""
+        return self._wait(tx_hash)
 
     def _wait(self, tx_hash: str) -> TxReceipt:
         try:

@@ -149,3 +149,21 @@ class WebhookRow(Base):
     transfer_id: Mapped[str | None] = mapped_column(String(40))
     created_by: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class SettlementRow(Base):
+    """An on-chain settlement of a transfer, journalled before its transaction is broadcast.
+
+    A crash between the broadcast and the transfer's completion leaves this row, so
+    the next attempt resends the same signed transaction rather than paying again.
+    """
+
+    __tablename__ = "remittance_settlements"
+    __table_args__ = ({"info": _INFO},)
+
+    transfer_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    sender: Mapped[str] = mapped_column(String(42))
+    nonce: Mapped[int] = mapped_column(BigInteger)
+    tx_hash: Mapped[str] = mapped_column(String(66))
+    raw_tx: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
