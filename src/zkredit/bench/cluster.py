@@ -59,6 +59,8 @@ class LocalCluster:
     chain_id: int = 1337
     secrets: dict[str, str] = field(default_factory=lambda: {
         "JWT_SECRET": uuid.uuid4().hex * 2, "ENCRYPTION_KEY": uuid.uuid4().hex * 2})
+    extra_env: dict[str, str] = field(default_factory=dict)
+    """More variables for every command and service (a load test lifts RATE_LIMIT_REQUESTS)."""
     procs: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
     args: dict[str, list[str]] = field(default_factory=dict)
 
@@ -81,6 +83,7 @@ class LocalCluster:
             "DATABASE_URL": self.database_url or "",
             "REDIS_URL": self.redis_url or "",
             "PRIVATE_KEY": anvil_deployer_key(),
+            **self.extra_env,
         }
 
     def url(self, name: str) -> str:

@@ -39,6 +39,34 @@ STATUS: list[tuple[type[Exception], int, str]] = [
 ]
 
 
+DEPENDENCY_RETRY_AFTER_S = 2
+
+
+def is_dependency_outage(exc: BaseException) -> bool:
+    """A lost database or Redis connection: the request may succeed when retried."""
+    from redis.exceptions import ConnectionError as RedisConnectionError
+    from redis.exceptions import TimeoutError as RedisTimeout
+    from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+
+    if isinstance(exc, OperationalError | InterfaceError | RedisConnectionError | RedisTimeout):
+        return True
+    return isinstance(exc, DBAPIError) and bool(exc.connection_invalidated)
+
+
+def dependency_unavailable(request: Request, exc: Exception) -> JSONResponse:
+    """503 with ``Retry-After``: the agent is fine, a service it needs is not (yet). The
+    cause is logged under a correlation id; the body names no host, SQL or parameter."""
+    correlation = uuid.uuid4().hex
+    log.warning("dependency unavailable on %s %s [%s]: %s", request.method, request.url.path,
+                correlation, type(exc).__name__)
+    response = problem(503, "dependency-unavailable", "Service unavailable",
+                       "a database or queue this agent needs is unreachable; retry shortly",
+                       correlation_id=correlation)
+    response.headers["Retry-After"] = str(DEPENDENCY_RETRY_AFTER_S)
+    response.headers[CORRELATION_HEADER] = correlation
+    return response
+
+
 def problem(
     status: int, slug: str, title: str, detail: str | None = None, **extra: object
 ) -> JSONResponse:
@@ -110,6 +138,8 @@ def install(app: FastAPI) -> None:
         )
 
     async def on_unexpected(request: Request, exc: Exception) -> JSONResponse:
+        if is_dependency_outage(exc):
+            return dependency_unavailable(request, exc)
         return internal_error(request, exc)
 
     app.add_exception_handler(errors.ZKreditError, on_zkredit)
