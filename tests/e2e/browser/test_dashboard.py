@@ -134,10 +134,13 @@ def test_scenario1_quote_send_and_watch_it_complete(maria: dict[str, Any], syste
     table = page.locator("#quote-table")
     table.wait_for()
     for route in ("bank_transfer", "mobile_money", "cash_pickup"):
-        assert page.locator(f"#quote-table tr[data-route={route}]").count() == 1
+        assert page.locator(f"#quote-table [data-route={route}]").count() == 1
     assert "Flat fee" in table.inner_text() and "PHP 15,000.00" in table.inner_text()
     assert re.search(r"expires in \d+ s", wait_text(page, "#countdown", r"expires in \d+ s", 5))
     shot(page, screenshots, "send-money")
+    page.set_viewport_size({"width": 1280, "height": 900})
+    shot(page, screenshots, "send-money-desktop")
+    page.set_viewport_size({"width": 420, "height": 900})
     submit(page, "Review and send")
     assert "Confirm your transfer" in page.locator("h1").inner_text(), (
         page.locator(".field-error").all_inner_texts())
