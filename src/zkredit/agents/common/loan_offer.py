@@ -1,4 +1,9 @@
-"""The EIP-712 loan-offer acceptance both sides agree on (borrower signs, lender checks)."""
+"""The EIP-712 loan-offer acceptance both sides agree on (borrower signs, lender checks).
+
+The acceptance covers the offer's terms and where the loan is paid out: ``payoutHash``
+is the keccak of the payout (route and recipient) as canonical JSON, so the lender can
+disburse only to the account the borrower signed for.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +13,9 @@ from eth_account import Account
 from eth_account.messages import encode_typed_data
 from eth_account.signers.local import LocalAccount
 from eth_keys.exceptions import BadSignature
+from eth_utils.crypto import keccak
 
+from zkredit.agents.common.envelope import canonical_json
 from zkredit.errors import SignatureError
 
 ACCEPTANCE_TYPES = {
@@ -24,12 +31,20 @@ ACCEPTANCE_TYPES = {
         {"name": "aprBps", "type": "uint256"},
         {"name": "months", "type": "uint256"},
         {"name": "monthlyPaymentMinor", "type": "uint256"},
+        {"name": "payoutHash", "type": "bytes32"},
     ],
 }
 
 
-def offer_typed_data(offer: dict[str, Any], chain_id: int) -> dict[str, Any]:
-    """The typed data of accepting ``offer`` (its terms, as the lender sent them)."""
+def payout_hash(payout: dict[str, Any] | None) -> bytes:
+    """What the acceptance signs of the payout: keccak of its canonical JSON."""
+    return keccak(canonical_json(payout or {}))
+
+
+def offer_typed_data(offer: dict[str, Any], chain_id: int,
+                     payout: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The typed data of accepting ``offer`` (its terms, as the lender sent them), to be
+    paid out to ``payout``."""
     return {
         "types": ACCEPTANCE_TYPES,
         "primaryType": "LoanOfferAcceptance",
@@ -41,23 +56,28 @@ def offer_typed_data(offer: dict[str, Any], chain_id: int) -> dict[str, Any]:
             "aprBps": int(offer["apr_bps"]),
             "months": int(offer["months"]),
             "monthlyPaymentMinor": int(offer["monthly_payment_minor"]),
+            "payoutHash": payout_hash(payout),
         },
     }
 
 
-def sign_offer(account: LocalAccount, offer: dict[str, Any], chain_id: int) -> str:
-    sig = account.sign_message(encode_typed_data(full_message=offer_typed_data(offer, chain_id)))
+def sign_offer(account: LocalAccount, offer: dict[str, Any], chain_id: int,
+               payout: dict[str, Any] | None = None) -> str:
+    typed = offer_typed_data(offer, chain_id, payout)
+    sig = account.sign_message(encode_typed_data(full_message=typed))
     return "0x" + sig.signature.hex().removeprefix("0x")
 
 
-def offer_signer(offer: dict[str, Any], chain_id: int, signature: str) -> str:
-    """The address that signed the acceptance of ``offer``.
+def offer_signer(offer: dict[str, Any], chain_id: int, signature: str,
+                 payout: dict[str, Any] | None = None) -> str:
+    """The address that signed the acceptance of ``offer`` paid out to ``payout`` (a
+    signature for another payout recovers another address).
 
     Raises :class:`SignatureError` when ``signature`` is not a recoverable signature.
     """
     try:
         return str(Account.recover_message(
-            encode_typed_data(full_message=offer_typed_data(offer, chain_id)),
+            encode_typed_data(full_message=offer_typed_data(offer, chain_id, payout)),
             signature=bytes.fromhex(signature.removeprefix("0x")),
         ))
     except (BadSignature, ValueError) as exc:

@@ -363,7 +363,7 @@ class CreditService:
             offer = decision["offer"]
             if dt.datetime.fromisoformat(offer["expires_at"]) < self.clock():
                 raise InputError("the offer has expired; apply again")
-            signer = offer_signer(offer, self.runtime.chain_id, p.signature)
+            signer = offer_signer(offer, self.runtime.chain_id, p.signature, p.payout)
             if signer.lower() != app.wallet.lower():
                 raise SignatureError("the acceptance is not signed by the applicant's wallet")
             loan = LoanRow(

@@ -452,7 +452,7 @@ class WorkerService:
             raise InputError("only an approved application has an offer to accept")
         ident = self.vault.identity(identity_id)
         offer = decision["offer"]
-        signature = sign_offer(ident.wallet, offer, self.runtime.chain_id)
+        signature = sign_offer(ident.wallet, offer, self.runtime.chain_id, payout)
         loan = self.runtime.peers.send(lender, "credit.offer.accept", {
             "offer_id": offer["offer_id"], "signature": signature, "payout": payout,
         }, correlation_id=app_id)

@@ -21,8 +21,9 @@ def test_an_accepted_loan_stranded_by_a_remittance_outage_is_disbursed(
 ) -> None:
     borrower = Account.create()
     offer = approved(lender, borrower.address)
-    payload = {"offer_id": offer["offer_id"], "signature": sign_offer(borrower, offer, CHAIN_ID),
-               "payout": {"route": "bank_transfer"}}
+    payout = {"route": "bank_transfer"}
+    payload = {"offer_id": offer["offer_id"],
+               "signature": sign_offer(borrower, offer, CHAIN_ID, payout), "payout": payout}
 
     def remittance_down(*args: Any, **kwargs: Any) -> Any:
         raise PeerError("remittance", 503, "unreachable")
