@@ -504,7 +504,10 @@ def _remittance(runtime: PartyRuntime, settings: Settings, chain: ChainContext, 
 
     settlement = None
     if system.zkusd is not None:
-        settlement = ZkUsdSettlement(system, runtime.account, chain.agent_wallet("receiver"))
+        from zkredit.agents.remittance.settlement import SettlementJournal
+
+        settlement = ZkUsdSettlement(system, runtime.account, chain.agent_wallet("receiver"),
+                                     journal=SettlementJournal(runtime.db))
     from zkredit.agents.common.egress import EgressPolicy
     from zkredit.agents.worker.vault import Keyring
 

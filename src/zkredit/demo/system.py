@@ -219,16 +219,11 @@ class LiveSystem:
 
     def repay_installment(self, loan_id: str) -> dict[str, Any]:
         """The borrower pays an installment; the lender records it (its HTTP API)."""
-        import httpx
-
+        from zkredit.demo.flows import pay_next_installment
         from zkredit.demo.users import LENDER, bearer
 
         base = f"http://127.0.0.1:{self.ports['credit']}"
-        r = httpx.post(f"{base}/loans/{loan_id}/repayments", timeout=60,
-                       headers=bearer(base, LENDER))
-        r.raise_for_status()
-        data: dict[str, Any] = r.json()
-        return data
+        return pay_next_installment(base, bearer(base, LENDER), loan_id)
 
     def _scenario2_material(self, worker_app_id: str) -> tuple[Any, dict[str, Any], Any]:
         from zkredit.agents.worker.models import LoanApplicationRow
