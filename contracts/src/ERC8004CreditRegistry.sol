@@ -14,7 +14,9 @@ import {IIdentityRegistry} from "./interfaces/IIdentityRegistry.sol";
 ///         proofs verified, and the set of consumed nullifiers. Each attestation is
 ///         also an ERC-8004 validation: `requestHash` is the keccak256 of the
 ///         application, the verifier is the validator, and its response is 100 when
-///         it attests or 0 if it later withdraws the attestation.
+///         it attests or 0 if it later withdraws the attestation. An attestation
+///         naming an agent needs that agent's consent: its earlier `validationRequest`,
+///         or a submitter that is the agent's owner, operator or verified wallet.
 /// @dev The nullifier set lives here, not in the verifier, so that a replacement
 ///      verifier (after a key ceremony or a fix) cannot accept a nullifier its
 ///      predecessor already consumed. The default admin (two-step transfer with a
@@ -135,7 +137,7 @@ contract ERC8004CreditRegistry is AccessControlDefaultAdminRules, ICreditRegistr
     // --------------------------------------------------------- attestations
 
     /// @inheritdoc ICreditRegistry
-    function recordAttestation(Attestation calldata att) external {
+    function recordAttestation(Attestation calldata att, address submitter) external {
         if (msg.sender != _verifier) revert CreditRegistry__NotVerifier(msg.sender);
         if (
             att.subject == address(0) || att.proofsHash == bytes32(0) || att.tier == 0 || att.tier > 4
@@ -146,10 +148,18 @@ contract ERC8004CreditRegistry is AccessControlDefaultAdminRules, ICreditRegistr
         bytes32 requestHash = att.proofsHash;
         Record storage rec = _records[requestHash];
         if (rec.hasResponse) revert CreditRegistry__RequestExists(requestHash);
-        bool requested = rec.validator != address(0) && rec.agentId == att.agentId;
-        if (att.agentId != 0 && !requested) {
-            _requireAgent(att.agentId);
-            _agentValidations[att.agentId].push(requestHash);
+        if (att.agentId != 0) {
+            // Either the agent asked this verifier first (validationRequest), or the
+            // submitter acts for the agent; an applicant cannot name just any agent.
+            bool requested = rec.validator == msg.sender && rec.agentId == att.agentId;
+            if (!requested) {
+                _requireAgent(att.agentId);
+                if (!_actsFor(submitter, att.agentId)) {
+                    revert CreditRegistry__NotAgentOperator(att.agentId, submitter);
+                }
+                _agentValidations[att.agentId].push(requestHash);
+                emit ValidationRequest(msg.sender, att.agentId, "", requestHash);
+            }
         }
 
         rec.validator = msg.sender;
@@ -201,8 +211,14 @@ contract ERC8004CreditRegistry is AccessControlDefaultAdminRules, ICreditRegistr
     /// @inheritdoc ICreditRegistry
     function isAttestationValid(bytes32 requestHash) public view returns (bool) {
         Record storage rec = _records[requestHash];
-        return rec.attested && rec.response == MAX_RESPONSE && block.timestamp < rec.expiry
-            && rec.validator == _verifier;
+        address current = _verifier;
+        if (!rec.attested || rec.response != MAX_RESPONSE || block.timestamp >= rec.expiry) return false;
+        if (rec.validator != current) return false;
+        try IAttestationValidator(current).isAttestationCurrent(requestHash, rec.policyHash) returns (bool ok) {
+            return ok;
+        } catch {
+            return false;
+        }
     }
 
     /// @notice True when `subject`'s most recent attestation is valid.
@@ -234,7 +250,10 @@ contract ERC8004CreditRegistry is AccessControlDefaultAdminRules, ICreditRegistr
         if (validatorAddress == address(0) || validatorAddress != _verifier) {
             revert CreditRegistry__UnsupportedValidator(validatorAddress);
         }
-        if (!_identity.isAuthorized(agentId, msg.sender)) revert CreditRegistry__NotAgentOperator(agentId, msg.sender);
+        _requireAgent(agentId);
+        if (!_identity.isAuthorizedOrOwner(msg.sender, agentId)) {
+            revert CreditRegistry__NotAgentOperator(agentId, msg.sender);
+        }
         if (requestHash == bytes32(0) || _records[requestHash].validator != address(0)) {
             revert CreditRegistry__RequestExists(requestHash);
         }
@@ -344,6 +363,13 @@ contract ERC8004CreditRegistry is AccessControlDefaultAdminRules, ICreditRegistr
         catch {
             revert CreditRegistry__UnknownAgent(agentId);
         }
+    }
+
+    /// @dev The agent's owner or an ERC-721 operator of it (ERC-8004), or the agent's own
+    ///      verified payment wallet: the key an agent service runs with, which relays
+    ///      its borrowers' applications (`verifyAndAttestFor`).
+    function _actsFor(address account, uint256 agentId) private view returns (bool) {
+        return _identity.isAuthorizedOrOwner(account, agentId) || account == _identity.getAgentWallet(agentId);
     }
 
     function _listed(address validator, address[] calldata validators) private pure returns (bool) {

@@ -121,9 +121,8 @@ contract ERC8004IdentityRegistry is ERC721URIStorage, EIP712, IIdentityRegistry 
     }
 
     /// @inheritdoc IIdentityRegistry
-    function isAuthorized(uint256 agentId, address caller) public view returns (bool) {
-        address owner = _ownerOf(agentId);
-        return owner != address(0) && _isAuthorized(owner, caller, agentId);
+    function isAuthorizedOrOwner(address spender, uint256 agentId) external view returns (bool) {
+        return _isAuthorized(_requireOwned(agentId), spender, agentId);
     }
 
     /// @notice Domain separator of the EIP-712 `AgentWalletSet` signatures.

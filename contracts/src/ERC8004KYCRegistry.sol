@@ -21,10 +21,16 @@ import {BabyJubJub} from "./libraries/BabyJubJub.sol";
 ///           the codes (ZKredit computes it in Python), and the contract stores both
 ///           so anyone can recompute and audit it.
 ///         - Trusted issuer keys (BabyJubJub points) per credential type.
-/// @dev Roles: KYC_PROVIDER_ROLE publishes roots; ISSUER_ADMIN_ROLE manages issuer
-///      keys and may revoke any root; POLICY_ADMIN_ROLE sets the deny-set. The default
-///      admin grants roles and can only be transferred in two steps after a delay
-///      (OpenZeppelin AccessControlDefaultAdminRules).
+///         - Invalidation epochs: when an issuer key or a root turns out to be
+///           compromised, `invalidateIssuerAttestations` / `invalidateRootAttestations`
+///           make every credit attestation recorded until now on its strength invalid
+///           at once (ZKCreditVerifier records which keys and root each attestation
+///           used, by their ordinals here, and asks `trustInvalidatedAt`).
+/// @dev Roles: KYC_PROVIDER_ROLE publishes (and re-attests) roots; ISSUER_ADMIN_ROLE
+///      manages issuer keys, their invalidation epochs, and may revoke or invalidate
+///      any root; POLICY_ADMIN_ROLE sets the deny-set. The default admin grants roles
+///      and can only be transferred in two steps after a delay (OpenZeppelin
+///      AccessControlDefaultAdminRules).
 contract ERC8004KYCRegistry is AccessControlDefaultAdminRules, IKYCRegistry {
     bytes32 public constant KYC_PROVIDER_ROLE = keccak256("KYC_PROVIDER_ROLE");
     bytes32 public constant ISSUER_ADMIN_ROLE = keccak256("ISSUER_ADMIN_ROLE");
@@ -39,10 +45,13 @@ contract ERC8004KYCRegistry is AccessControlDefaultAdminRules, IKYCRegistry {
         21888242871839275222246405745257275088548364400416034343698204186575808495617;
     uint16 private constant MAX_ISO3166_CODE = 999;
 
+    // Slot 0 is all the verification path reads.
     struct RootRecord {
         address provider;
-        uint64 publishedAt;
+        uint40 publishedAt;
         bool revoked;
+        uint32 ordinal; // 1 + index in _rootHistory
+        uint40 invalidatedAt; // attestations recorded up to this time are invalid
     }
 
     struct IssuerRecord {
@@ -51,6 +60,8 @@ contract ERC8004KYCRegistry is AccessControlDefaultAdminRules, IKYCRegistry {
         bool retired;
         uint64 addedAt;
         uint64 revokedAt;
+        uint32 ordinal; // 1, 2, ... in order of addition, across credential types
+        uint40 invalidatedAt; // attestations recorded up to this time are invalid
         uint256 ax;
         uint256 ay;
     }
@@ -61,6 +72,8 @@ contract ERC8004KYCRegistry is AccessControlDefaultAdminRules, IKYCRegistry {
 
     mapping(bytes32 keyId => IssuerRecord) private _issuers;
     mapping(uint8 credType => bytes32[] keyIds) private _issuerKeyIds;
+    mapping(uint32 ordinal => bytes32 keyId) private _issuerOfOrdinal;
+    uint32 private _issuerCount;
 
     uint16[8] private _denyCodes;
     uint256 private _denyListHash;
@@ -71,35 +84,47 @@ contract ERC8004KYCRegistry is AccessControlDefaultAdminRules, IKYCRegistry {
 
     // ------------------------------------------------------------------ roots
 
-    /// @notice Publish a new KYC Merkle root as the caller's latest.
+    /// @notice Publish a KYC Merkle root as the caller's latest. Publishing a root that
+    ///         is already published and not revoked re-attests it: the caller becomes
+    ///         its provider and its publication time is now. That is how a provider
+    ///         whose key was rotated keeps its roots known, and how an unchanged tree
+    ///         is refreshed within a policy's maximum root age. A revoked root never
+    ///         comes back.
     function publishRoot(uint256 root) external onlyRole(KYC_PROVIDER_ROLE) {
         if (root == 0 || root >= SNARK_SCALAR_FIELD) revert KYCRegistry__InvalidRoot(root);
-        if (_roots[root].publishedAt != 0) revert KYCRegistry__RootExists(root);
-        uint64 now_ = uint64(block.timestamp);
-        _roots[root] = RootRecord({provider: msg.sender, publishedAt: now_, revoked: false});
+        RootRecord storage rec = _roots[root];
+        if (rec.revoked) revert KYCRegistry__RootAlreadyRevoked(root);
+        uint40 now_ = uint40(block.timestamp);
+        if (rec.publishedAt == 0) {
+            _rootHistory.push(root);
+            rec.ordinal = uint32(_rootHistory.length);
+        }
+        rec.provider = msg.sender;
+        rec.publishedAt = now_;
         _latestRoot[msg.sender] = root;
-        _rootHistory.push(root);
         emit RootPublished(msg.sender, root, now_);
     }
 
     /// @notice Withdraw a root at once instead of letting it age out. Allowed for the
     ///         provider that published it and for issuer admins.
     function revokeRoot(uint256 root) external {
-        RootRecord storage rec = _roots[root];
-        if (rec.publishedAt == 0) revert KYCRegistry__UnknownRoot(root);
-        bool isPublisher = rec.provider == msg.sender && hasRole(KYC_PROVIDER_ROLE, msg.sender);
-        if (!isPublisher && !hasRole(ISSUER_ADMIN_ROLE, msg.sender)) {
-            revert AccessControlUnauthorizedAccount(msg.sender, ISSUER_ADMIN_ROLE);
-        }
+        RootRecord storage rec = _requireRootAuthority(root);
         if (rec.revoked) revert KYCRegistry__RootAlreadyRevoked(root);
         rec.revoked = true;
         emit RootRevoked(root, rec.provider, msg.sender);
     }
 
     /// @inheritdoc IKYCRegistry
+    function invalidateRootAttestations(uint256 root) external {
+        RootRecord storage rec = _requireRootAuthority(root);
+        uint40 now_ = uint40(block.timestamp);
+        rec.invalidatedAt = now_;
+        emit RootAttestationsInvalidated(root, now_, msg.sender);
+    }
+
+    /// @inheritdoc IKYCRegistry
     function isKnownRoot(uint256 root) external view returns (bool) {
-        RootRecord storage rec = _roots[root];
-        return rec.publishedAt != 0 && !rec.revoked && hasRole(KYC_PROVIDER_ROLE, rec.provider);
+        return _isKnown(_roots[root]);
     }
 
     /// @inheritdoc IKYCRegistry
@@ -107,10 +132,16 @@ contract ERC8004KYCRegistry is AccessControlDefaultAdminRules, IKYCRegistry {
         return _roots[root].publishedAt;
     }
 
-    /// @notice Full record of a root: publisher, publication time, revocation flag.
+    /// @notice Full record of a root: (latest) publisher, publication time, revocation flag.
     function rootInfo(uint256 root) external view returns (address provider, uint64 publishedAt, bool revoked) {
         RootRecord storage rec = _roots[root];
         return (rec.provider, rec.publishedAt, rec.revoked);
+    }
+
+    /// @notice Attestations that used `root` and were recorded at or before this time
+    ///         are invalid (0: none).
+    function rootAttestationsInvalidatedAt(uint256 root) external view returns (uint64) {
+        return _roots[root].invalidatedAt;
     }
 
     /// @inheritdoc IKYCRegistry
@@ -185,9 +216,62 @@ contract ERC8004KYCRegistry is AccessControlDefaultAdminRules, IKYCRegistry {
     }
 
     /// @inheritdoc IKYCRegistry
+    function invalidateIssuerAttestations(uint8 credType, uint256 ax, uint256 ay)
+        external
+        onlyRole(ISSUER_ADMIN_ROLE)
+    {
+        bytes32 keyId = issuerKeyId(credType, ax, ay);
+        IssuerRecord storage rec = _issuers[keyId];
+        if (rec.ordinal == 0) revert KYCRegistry__UnknownIssuer(credType, ax, ay);
+        uint40 now_ = uint40(block.timestamp);
+        rec.invalidatedAt = now_;
+        emit IssuerAttestationsInvalidated(credType, keyId, now_, msg.sender);
+    }
+
+    /// @inheritdoc IKYCRegistry
     function isTrustedIssuer(uint8 credType, uint256 ax, uint256 ay) external view returns (bool) {
         IssuerRecord storage rec = _issuers[issuerKeyId(credType, ax, ay)];
         return rec.active;
+    }
+
+    /// @notice Attestations that used this key and were recorded at or before this time
+    ///         are invalid (0: none).
+    function issuerAttestationsInvalidatedAt(uint8 credType, uint256 ax, uint256 ay)
+        external
+        view
+        returns (uint64)
+    {
+        return _issuers[issuerKeyId(credType, ax, ay)].invalidatedAt;
+    }
+
+    // ----------------------------------------------------------- attestations
+
+    /// @inheritdoc IKYCRegistry
+    function checkTrust(uint256[8] calldata issuerKeys, uint256 root)
+        external
+        view
+        returns (uint32[5] memory ordinals, uint64 rootPublishedAt)
+    {
+        for (uint256 i = 0; i < 4; ++i) {
+            IssuerRecord storage issuer = _issuers[issuerKeyId(uint8(i + 1), issuerKeys[2 * i], issuerKeys[2 * i + 1])];
+            if (issuer.active) ordinals[i] = issuer.ordinal;
+        }
+        RootRecord storage rec = _roots[root];
+        if (_isKnown(rec)) ordinals[4] = rec.ordinal;
+        rootPublishedAt = rec.publishedAt;
+    }
+
+    /// @inheritdoc IKYCRegistry
+    function trustInvalidatedAt(uint32[5] calldata ordinals) external view returns (uint64 latest) {
+        for (uint256 i = 0; i < 4; ++i) {
+            if (ordinals[i] == 0) continue;
+            uint64 at = _issuers[_issuerOfOrdinal[ordinals[i]]].invalidatedAt;
+            if (at > latest) latest = at;
+        }
+        if (ordinals[4] != 0 && ordinals[4] <= _rootHistory.length) {
+            uint64 at = _roots[_rootHistory[ordinals[4] - 1]].invalidatedAt;
+            if (at > latest) latest = at;
+        }
     }
 
     /// @notice Every key ever added for `credType`, active or revoked.
@@ -214,15 +298,19 @@ contract ERC8004KYCRegistry is AccessControlDefaultAdminRules, IKYCRegistry {
         IssuerRecord storage rec = _issuers[keyId];
         if (rec.active) revert KYCRegistry__IssuerExists(credType, ax, ay);
         if (rec.retired) revert KYCRegistry__IssuerKeyRetired(credType, ax, ay);
+        uint32 ordinal = ++_issuerCount;
         _issuers[keyId] = IssuerRecord({
             credType: credType,
             active: true,
             retired: false,
             addedAt: uint64(block.timestamp),
             revokedAt: 0,
+            ordinal: ordinal,
+            invalidatedAt: 0,
             ax: ax,
             ay: ay
         });
+        _issuerOfOrdinal[ordinal] = keyId;
         _issuerKeyIds[credType].push(keyId);
         emit IssuerAdded(credType, keyId, ax, ay);
     }
@@ -235,5 +323,20 @@ contract ERC8004KYCRegistry is AccessControlDefaultAdminRules, IKYCRegistry {
         rec.retired = true;
         rec.revokedAt = uint64(block.timestamp);
         emit IssuerRevoked(credType, keyId, ax, ay);
+    }
+
+    function _isKnown(RootRecord storage rec) private view returns (bool) {
+        return rec.publishedAt != 0 && !rec.revoked && hasRole(KYC_PROVIDER_ROLE, rec.provider);
+    }
+
+    /// @dev The root's record, if the caller is its publisher (still a provider) or an
+    ///      issuer admin.
+    function _requireRootAuthority(uint256 root) private view returns (RootRecord storage rec) {
+        rec = _roots[root];
+        if (rec.publishedAt == 0) revert KYCRegistry__UnknownRoot(root);
+        bool isPublisher = rec.provider == msg.sender && hasRole(KYC_PROVIDER_ROLE, msg.sender);
+        if (!isPublisher && !hasRole(ISSUER_ADMIN_ROLE, msg.sender)) {
+            revert AccessControlUnauthorizedAccount(msg.sender, ISSUER_ADMIN_ROLE);
+        }
     }
 }

@@ -284,7 +284,7 @@ contract ERC8004ReputationRegistry is IReputationRegistry {
         catch {
             revert ReputationRegistry__UnknownAgent(agentId);
         }
-        if (_identity.isAuthorized(agentId, msg.sender) || msg.sender == _identity.getAgentWallet(agentId)) {
+        if (_identity.isAuthorizedOrOwner(msg.sender, agentId) || msg.sender == _identity.getAgentWallet(agentId)) {
             revert ReputationRegistry__SelfFeedback(agentId, msg.sender);
         }
     }

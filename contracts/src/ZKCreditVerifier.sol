@@ -85,7 +85,21 @@ contract ZKCreditVerifier is AccessControlDefaultAdminRules, Pausable, EIP712, I
     /// @notice Optional batched verifier of all four proofs (zero = verify one by one).
     IApplicationBatchVerifier public immutable batchVerifier;
 
+    /// @dev What an attestation relied on, for the invalidation epochs: the KYC
+    ///      registry's ordinals of its four issuer keys and its root, and when it was
+    ///      recorded. One storage slot.
+    struct TrustRef {
+        uint32 income;
+        uint32 creditHistory;
+        uint32 collateral;
+        uint32 kyc;
+        uint32 root;
+        uint40 attestedAt;
+    }
+
     mapping(bytes32 policyHash => Policy) private _policies;
+    mapping(bytes32 policyHash => uint40 invalidatedAt) private _policyInvalidatedAt;
+    mapping(bytes32 requestHash => TrustRef) private _trustRefs;
 
     /// @param initialDelay Delay (seconds) before a new default admin can accept.
     /// @param admin Initial default admin; grants POLICY_ADMIN_ROLE and PAUSER_ROLE.
@@ -233,6 +247,33 @@ contract ZKCreditVerifier is AccessControlDefaultAdminRules, Pausable, EIP712, I
         return keccak256(abi.encode(policy));
     }
 
+    /// @notice Invalidate every attestation recorded under `policyHash` until now (e.g.
+    ///         the policy turned out to be wrong). Later attestations are unaffected;
+    ///         retire the policy too to stop new ones.
+    function invalidatePolicyAttestations(bytes32 policyHash) external onlyRole(POLICY_ADMIN_ROLE) {
+        if (policyHash == bytes32(0)) revert ZKCredit__UnknownPolicy(policyHash);
+        uint40 now_ = uint40(block.timestamp);
+        _policyInvalidatedAt[policyHash] = now_;
+        emit PolicyAttestationsInvalidated(policyHash, now_, msg.sender);
+    }
+
+    /// @notice Attestations under `policyHash` recorded at or before this time are invalid.
+    function policyAttestationsInvalidatedAt(bytes32 policyHash) external view returns (uint64) {
+        return _policyInvalidatedAt[policyHash];
+    }
+
+    /// @notice False when an invalidation epoch covers the attestation under
+    ///         `requestHash`: of its policy (here) or of one of its issuer keys or its
+    ///         KYC root (in the KYC registry); or when this verifier never recorded it.
+    ///         The credit registry consults it in `isAttestationValid`.
+    function isAttestationCurrent(bytes32 requestHash, bytes32 policyHash) external view returns (bool) {
+        TrustRef memory ref = _trustRefs[requestHash];
+        if (ref.attestedAt == 0 || _policyInvalidatedAt[policyHash] >= ref.attestedAt) return false;
+        uint64 invalidatedAt =
+            kycRegistry.trustInvalidatedAt([ref.income, ref.creditHistory, ref.collateral, ref.kyc, ref.root]);
+        return invalidatedAt < ref.attestedAt;
+    }
+
     /// @notice Withdraw an attestation (e.g. an issuer key turned out to be
     ///         compromised): its validation response becomes 0 and it stops being valid.
     function withdrawAttestation(bytes32 requestHash, string calldata responseURI, bytes32 reasonHash)
@@ -267,8 +308,16 @@ contract ZKCreditVerifier is AccessControlDefaultAdminRules, Pausable, EIP712, I
         uint256 nullifier = _checkBindings(app, wallet);
         _checkPolicy(app, policy);
         _checkDates(app);
-        _checkTrust(app, policy);
+        uint32[5] memory trust = _checkTrust(app, policy);
         _checkProofs(app);
+        _trustRefs[requestHash] = TrustRef({
+            income: trust[0],
+            creditHistory: trust[1],
+            collateral: trust[2],
+            kyc: trust[3],
+            root: trust[4],
+            attestedAt: uint40(block.timestamp)
+        });
 
         uint256 tier = app.creditHistorySignals[CH_TIER];
         uint256 cap = uint256(app.incomeSignals[INC_MIN_INCOME]) * policy.tierMultipliers[tier - 1];
@@ -286,7 +335,8 @@ contract ZKCreditVerifier is AccessControlDefaultAdminRules, Pausable, EIP712, I
                 policyHash: app.policyHash,
                 proofsHash: requestHash,
                 agentId: app.agentId
-            })
+            }),
+            msg.sender
         );
         emit ApplicationVerified(requestHash, wallet, app.policyHash, nullifier, uint8(tier), limit, msg.sender);
     }
@@ -354,19 +404,30 @@ contract ZKCreditVerifier is AccessControlDefaultAdminRules, Pausable, EIP712, I
         }
     }
 
-    /// @dev Issuer keys trusted per credential type; KYC root known and fresh.
-    function _checkTrust(Application calldata app, Policy memory policy) private view {
-        IKYCRegistry kyc = kycRegistry;
-        if (!kyc.isTrustedIssuer(CIRCUIT_INCOME, app.incomeSignals[INC_ISSUER], app.incomeSignals[INC_ISSUER + 1])) {
-            revert ZKCredit__UntrustedIssuer(CIRCUIT_INCOME);
+    /// @dev Issuer keys trusted per credential type; KYC root known and fresh. One call
+    ///      to the KYC registry, which also names the keys and the root by ordinal.
+    function _checkTrust(Application calldata app, Policy memory policy)
+        private
+        view
+        returns (uint32[5] memory ordinals)
+    {
+        uint256[8] memory keys = [
+            app.incomeSignals[INC_ISSUER],
+            app.incomeSignals[INC_ISSUER + 1],
+            app.creditHistorySignals[S10_ISSUER],
+            app.creditHistorySignals[S10_ISSUER + 1],
+            app.collateralSignals[S10_ISSUER],
+            app.collateralSignals[S10_ISSUER + 1],
+            app.identitySignals[S10_ISSUER],
+            app.identitySignals[S10_ISSUER + 1]
+        ];
+        uint64 publishedAt;
+        (ordinals, publishedAt) = kycRegistry.checkTrust(keys, app.identitySignals[ID_ROOT]);
+        for (uint8 i = 0; i < 4; ++i) {
+            if (ordinals[i] == 0) revert ZKCredit__UntrustedIssuer(i + 1);
         }
-        _requireIssuer(kyc, CIRCUIT_CREDIT_HISTORY, app.creditHistorySignals);
-        _requireIssuer(kyc, CIRCUIT_COLLATERAL, app.collateralSignals);
-        _requireIssuer(kyc, CIRCUIT_IDENTITY, app.identitySignals);
-
-        uint256 root = app.identitySignals[ID_ROOT];
-        if (!kyc.isKnownRoot(root)) revert ZKCredit__UnknownRoot();
-        if (block.timestamp - kyc.rootTimestamp(root) > policy.maxKycRootAgeSeconds) revert ZKCredit__StaleRoot();
+        if (ordinals[4] == 0) revert ZKCredit__UnknownRoot();
+        if (block.timestamp - publishedAt > policy.maxKycRootAgeSeconds) revert ZKCredit__StaleRoot();
     }
 
     /// @dev Reverts with `ZKCredit__InvalidProof(circuit)` naming the first proof
@@ -397,12 +458,6 @@ contract ZKCreditVerifier is AccessControlDefaultAdminRules, Pausable, EIP712, I
         }
         if (!_verify10(identityVerifier, app.identityProof, app.identitySignals)) {
             revert ZKCredit__InvalidProof(CIRCUIT_IDENTITY);
-        }
-    }
-
-    function _requireIssuer(IKYCRegistry kyc, uint8 credType, uint256[10] calldata signals) private view {
-        if (!kyc.isTrustedIssuer(credType, signals[S10_ISSUER], signals[S10_ISSUER + 1])) {
-            revert ZKCredit__UntrustedIssuer(credType);
         }
     }
 

@@ -11,13 +11,26 @@ contract AttestationWriterMock {
     /// @notice The registry this validator writes to.
     address public immutable creditRegistry;
 
+    /// @notice What `isAttestationCurrent` answers.
+    bool public current = true;
+
     constructor(address registry) {
         creditRegistry = registry;
     }
 
-    /// @notice Record `att` as if four proofs had verified.
+    /// @notice Set the answer of `isAttestationCurrent`.
+    function setCurrent(bool current_) external {
+        current = current_;
+    }
+
+    /// @notice The canned answer, for every attestation.
+    function isAttestationCurrent(bytes32, bytes32) external view returns (bool) {
+        return current;
+    }
+
+    /// @notice Record `att` as if four proofs had verified, submitted by the caller.
     function record(ICreditRegistry.Attestation calldata att) external {
-        ICreditRegistry(creditRegistry).recordAttestation(att);
+        ICreditRegistry(creditRegistry).recordAttestation(att, msg.sender);
     }
 
     /// @notice Answer (or re-answer) a validation request.

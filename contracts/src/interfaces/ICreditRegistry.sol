@@ -83,8 +83,14 @@ interface ICreditRegistry is IValidationRegistry {
     /// @notice The proposed verifier can be accepted from `readyAt` on.
     error CreditRegistry__VerifierNotReady(uint48 readyAt);
 
-    /// @notice Record an attestation; only the verifier. Its `requestHash` is `att.proofsHash`.
-    function recordAttestation(Attestation calldata att) external;
+    /// @notice Record an attestation; only the verifier. Its `requestHash` is
+    ///         `att.proofsHash`; `submitter` sent the application to the verifier. An
+    ///         attestation with `att.agentId` ≠ 0 needs the agent's consent: a pending
+    ///         `validationRequest` of that agent for this hash and verifier, or a
+    ///         `submitter` that is the agent's owner, operator or verified wallet
+    ///         (else `CreditRegistry__NotAgentOperator`). Without a prior request the
+    ///         registry logs one (`ValidationRequest` with an empty URI).
+    function recordAttestation(Attestation calldata att, address submitter) external;
 
     /// @notice The contract currently allowed to record attestations, and the only
     ///         validator whose attestations are valid.
@@ -114,8 +120,9 @@ interface ICreditRegistry is IValidationRegistry {
     function getAttestation(bytes32 requestHash) external view returns (Attestation memory);
 
     /// @notice True when an attestation exists under `requestHash`, has not been
-    ///         withdrawn by its validator (response still 100), has not expired, and
-    ///         its validator is still the registry's verifier.
+    ///         withdrawn by its validator (response still 100), has not expired, its
+    ///         validator is still the registry's verifier, and that verifier says no
+    ///         invalidation epoch (policy, issuer key, KYC root) covers it.
     function isAttestationValid(bytes32 requestHash) external view returns (bool);
 
     /// @notice Request hash of `subject`'s most recent attestation (0 if none).

@@ -67,6 +67,9 @@ interface IIdentityRegistry is IERC721 {
     /// @notice The agent's verified payment wallet (zero after a transfer until re-verified).
     function getAgentWallet(uint256 agentId) external view returns (address);
 
-    /// @notice True when `caller` is the agent's owner or an ERC-721 approved operator.
-    function isAuthorized(uint256 agentId, address caller) external view returns (bool);
+    /// @notice True when `spender` is the agent's owner, approved for it, or an operator
+    ///         of its owner (ERC-721 rules). Reverts for an agent that does not exist.
+    ///         The reference implementation's signature, so the registries that call it
+    ///         can point at any ERC-8004 identity registry.
+    function isAuthorizedOrOwner(address spender, uint256 agentId) external view returns (bool);
 }

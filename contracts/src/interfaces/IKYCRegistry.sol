@@ -27,11 +27,15 @@ interface IKYCRegistry {
     event IssuerRevoked(uint8 indexed credType, bytes32 indexed keyId, uint256 ax, uint256 ay);
     /// @notice `oldKeyId` was replaced by `newKeyId` in one step.
     event IssuerRotated(uint8 indexed credType, bytes32 indexed oldKeyId, bytes32 indexed newKeyId);
+    /// @notice Every attestation recorded up to `before` that used this issuer key is invalid.
+    event IssuerAttestationsInvalidated(
+        uint8 indexed credType, bytes32 indexed keyId, uint40 before, address indexed invalidatedBy
+    );
+    /// @notice Every attestation recorded up to `before` that used this root is invalid.
+    event RootAttestationsInvalidated(uint256 indexed root, uint40 before, address indexed invalidatedBy);
 
     /// @notice A root must be a non-zero BN254 scalar-field element.
     error KYCRegistry__InvalidRoot(uint256 root);
-    /// @notice The root was already published (by anyone).
-    error KYCRegistry__RootExists(uint256 root);
     /// @notice The root was never published.
     error KYCRegistry__UnknownRoot(uint256 root);
     /// @notice The root was already revoked.
@@ -47,6 +51,8 @@ interface IKYCRegistry {
     error KYCRegistry__IssuerKeyRetired(uint8 credType, uint256 ax, uint256 ay);
     /// @notice The key is not currently trusted for that credential type.
     error KYCRegistry__IssuerNotTrusted(uint8 credType, uint256 ax, uint256 ay);
+    /// @notice The key was never added for that credential type.
+    error KYCRegistry__UnknownIssuer(uint8 credType, uint256 ax, uint256 ay);
     /// @notice Deny-set codes are ISO 3166-1 numeric (1-999), 0 for an empty slot, no repeats.
     error KYCRegistry__InvalidJurisdictionCode(uint16 code);
     /// @notice The deny-list hash must be a non-zero BN254 scalar-field element.
@@ -67,4 +73,30 @@ interface IKYCRegistry {
 
     /// @notice True when (`ax`, `ay`) is a trusted issuer key for `credType`.
     function isTrustedIssuer(uint8 credType, uint256 ax, uint256 ay) external view returns (bool);
+
+    /// @notice What an application relies on, in one call. `issuerKeys` are (Ax, Ay) of
+    ///         the income, credit_history, collateral and kyc issuer keys in that order.
+    /// @return ordinals The ordinal of each issuer key that is trusted now (0 if it is
+    ///         not) and, last, of the root if it is known now (0 if not). Ordinals name
+    ///         keys and roots in `trustInvalidatedAt`.
+    /// @return rootPublishedAt When the root was (last) published, for freshness.
+    function checkTrust(uint256[8] calldata issuerKeys, uint256 root)
+        external
+        view
+        returns (uint32[5] memory ordinals, uint64 rootPublishedAt);
+
+    /// @notice The latest invalidation time of the four issuer keys and the root named
+    ///         by `ordinals` (as `checkTrust` returned them; 0 entries are skipped).
+    ///         An attestation recorded at or before it is no longer valid.
+    function trustInvalidatedAt(uint32[5] calldata ordinals) external view returns (uint64 latest);
+
+    /// @notice Invalidate every attestation recorded until now that relied on this
+    ///         issuer key (issuer admins; e.g. the key leaked). Later attestations are
+    ///         unaffected, so revoke the key too to stop new ones.
+    function invalidateIssuerAttestations(uint8 credType, uint256 ax, uint256 ay) external;
+
+    /// @notice Invalidate every attestation recorded until now that relied on `root`
+    ///         (its publisher or an issuer admin; e.g. a tree built from forged
+    ///         documents). Revoke the root too to stop new ones.
+    function invalidateRootAttestations(uint256 root) external;
 }

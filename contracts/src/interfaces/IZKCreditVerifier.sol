@@ -80,6 +80,8 @@ interface IZKCreditVerifier {
     event ProofChecked(uint8 indexed circuit, address indexed caller, bytes32 signalsHash, bool valid);
     /// @notice A policy admin withdrew an attestation (validation response 0).
     event AttestationWithdrawn(bytes32 indexed requestHash, address indexed withdrawnBy, string responseURI);
+    /// @notice Every attestation recorded under `policyHash` up to `before` is invalid.
+    event PolicyAttestationsInvalidated(bytes32 indexed policyHash, uint40 before, address indexed invalidatedBy);
 
     /// @notice The nullifier was consumed by an earlier application.
     error ZKCredit__NullifierUsed();

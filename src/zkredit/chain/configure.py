@@ -216,7 +216,7 @@ def _trust(system: System, deployment: Deployment, config: DeployConfig) -> list
         deployment.config["issuers"] = recorded
     roots = [str(r) for r in deployment.config.get("kycRoots", [])]
     for root in config.kyc_roots:
-        if kyc.root_timestamp(root) == 0:
+        if _needs_publication(kyc, root):
             kyc.publish_root(root)
             changes.append(f"published KYC root {str(root)[:12]}…")
         if str(root) not in roots:
@@ -232,11 +232,20 @@ def _trust(system: System, deployment: Deployment, config: DeployConfig) -> list
     return changes
 
 
+def _needs_publication(kyc: KycRegistry, root: int) -> bool:
+    """Never published, or published but unknown now because its publisher no longer holds
+    the provider role (a rotated key): publishing re-attests it. A revoked root stays out."""
+    info = kyc.root_info(root)
+    if info.published_at == 0:
+        return True
+    return not info.revoked and not kyc.is_known_root(root)
+
+
 def _publish_provider_root(kyc: KycRegistry, provider: KycProvider) -> bool:
     """Publish the provider's current root unless this chain knows it; the provider's
     state records the publication. True when a transaction was sent."""
     root = int(provider.tree.root)
-    if kyc.root_timestamp(root):
+    if not _needs_publication(kyc, root):
         return False
     last = provider.published[-1] if provider.published else None
     if last is not None and last["root"] == str(root):  # published on another chain

@@ -86,14 +86,14 @@ def test_only_the_verifier_records(chain: Chain, system: System, registry: Drive
     stranger = chain.accounts[9]
     att = _att(chain, 0)
     chain.reverts(
-        reg.functions.recordAttestation(astuple(att)),
+        reg.functions.recordAttestation(astuple(att), stranger),
         stranger,
         "CreditRegistry__NotVerifier",
         stranger,
     )
     # The deployed system's registry only accepts the ZKCreditVerifier.
     chain.reverts(
-        system.credit.functions.recordAttestation(astuple(att)),
+        system.credit.functions.recordAttestation(astuple(att), system.admin),
         system.admin,
         "CreditRegistry__NotVerifier",
         system.admin,
@@ -231,9 +231,15 @@ def test_validation_request_then_attestation_keeps_agent(
     assert f.getSummary(agent_id, [stranger], "").call() == [0, 0]
     assert f.getSummary(agent_id, [], "zkcredit").call() == [1, 100]
 
-    # An attestation naming an agent without a prior request is linked too.
+    # Without a prior request, only a submitter acting for the agent can name it; the
+    # registry then logs the request itself.
     direct = _att(chain, 4, agentId=agent_id)
-    registry.record(chain, direct)
+    chain.reverts(registry.writer.functions.record(astuple(direct)), stranger,
+                  "CreditRegistry__NotAgentOperator", agent_id, stranger)  # fmt: skip
+    receipt = registry.record(chain, direct, sender=owner)
+    (logged,) = chain.events(reg, "ValidationRequest", receipt)
+    assert (logged.args.validatorAddress, logged.args.agentId, logged.args.requestHash) == (
+        writer, agent_id, direct.proofsHash)  # fmt: skip
     assert f.getAgentValidations(agent_id).call() == [att.proofsHash, direct.proofsHash]
     chain.reverts(
         registry.writer.functions.record(astuple(_att(chain, 5, agentId=10**9))),

@@ -101,9 +101,13 @@ def test_set_agent_uri_owner_or_operator_only(chain: Chain, system: System, agen
     chain.tx(ident.setApprovalForAll(operator, True), owner)
     chain.tx(ident.setAgentURI(agent, "ipfs://v3"), operator)
     assert ident.tokenURI(agent).call() == "ipfs://v3"
+    assert ident.isAuthorizedOrOwner(operator, agent).call()
     chain.tx(ident.setApprovalForAll(operator, False), owner)
-    assert ident.isAuthorized(agent, owner).call()
-    assert not ident.isAuthorized(agent, stranger).call()
+    # The reference's helper: (spender, agentId), reverting for an unknown agent.
+    assert ident.isAuthorizedOrOwner(owner, agent).call()
+    assert not ident.isAuthorizedOrOwner(stranger, agent).call()
+    assert not ident.isAuthorizedOrOwner(operator, agent).call()
+    chain.reverts(ident.isAuthorizedOrOwner(owner, 10**9), owner, "ERC721NonexistentToken", 10**9)
 
 
 def test_metadata_set_get_and_reserved_key(chain: Chain, system: System, agent: int) -> None:

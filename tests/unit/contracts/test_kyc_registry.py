@@ -38,6 +38,8 @@ PRIVILEGED: list[tuple[str, bytes, Callable[[Any], Any]]] = [
     ("addIssuer", ISSUER_ADMIN, lambda k: k.addIssuer(1, *KEY_A)),
     ("revokeIssuer", ISSUER_ADMIN, lambda k: k.revokeIssuer(1, *KEY_A)),
     ("rotateIssuer", ISSUER_ADMIN, lambda k: k.rotateIssuer(1, *KEY_A, *KEY_B)),
+    ("invalidateIssuerAttestations", ISSUER_ADMIN,
+     lambda k: k.invalidateIssuerAttestations(1, *KEY_A)),
     ("grantRole", DEFAULT_ADMIN, lambda k: k.grantRole(KYC_PROVIDER, "0x" + "11" * 20)),
 ]
 
@@ -116,7 +118,8 @@ def test_duplicate_and_revoked_roots(chain: Chain, system: System, roles: dict[s
     provider, issuers, stranger = roles["provider"], roles["issuers"], chain.accounts[9]
     kyc = system.kyc.functions
     chain.tx(kyc.publishRoot(2001), provider)
-    chain.reverts(kyc.publishRoot(2001), provider, "KYCRegistry__RootExists", 2001)
+    chain.tx(kyc.publishRoot(2001), provider)  # re-attested, still one root
+    assert kyc.rootAt(kyc.rootHistoryLength().call() - 1).call() == 2001
     chain.reverts(
         kyc.revokeRoot(2001), stranger, "AccessControlUnauthorizedAccount", stranger, ISSUER_ADMIN
     )
@@ -128,6 +131,7 @@ def test_duplicate_and_revoked_roots(chain: Chain, system: System, roles: dict[s
         provider,
     )
     assert not kyc.isKnownRoot(2001).call()
+    chain.reverts(kyc.publishRoot(2001), provider, "KYCRegistry__RootAlreadyRevoked", 2001)
     chain.reverts(kyc.revokeRoot(2001), issuers, "KYCRegistry__RootAlreadyRevoked", 2001)
     chain.reverts(kyc.revokeRoot(424242), issuers, "KYCRegistry__UnknownRoot", 424242)
     chain.tx(kyc.publishRoot(2002), provider)
@@ -232,3 +236,31 @@ def test_issuer_key_validation(
     error: str,
 ) -> None:
     chain.reverts(system.kyc.functions.addIssuer(cred_type, *key), roles["issuers"], error)
+
+
+def test_a_rotated_provider_key_can_reattest_its_roots(chain: Chain, system: System) -> None:
+    """L-4: before the fix, rotating a provider's key made its roots unknown for good (the
+    new key got RootExists); an unchanged tree could not be refreshed either."""
+    old_key, new_key = chain.accounts[4], chain.accounts[5]
+    kyc = system.kyc.functions
+    chain.tx(kyc.grantRole(KYC_PROVIDER, old_key), system.admin)
+    chain.tx(kyc.publishRoot(4001), old_key)
+    history = kyc.rootHistoryLength().call()
+    chain.tx(kyc.grantRole(KYC_PROVIDER, new_key), system.admin)
+    chain.tx(kyc.revokeRole(KYC_PROVIDER, old_key), system.admin)
+    assert not kyc.isKnownRoot(4001).call()
+
+    receipt = chain.tx(kyc.publishRoot(4001), new_key)
+    attested_at = chain.w3.eth.get_block(receipt["blockNumber"])["timestamp"]
+    assert kyc.isKnownRoot(4001).call()
+    assert kyc.rootInfo(4001).call() == [new_key, attested_at, False]
+    assert kyc.latestRoot(new_key).call() == 4001
+    assert kyc.rootHistoryLength().call() == history  # the same root, not a new one
+    (event,) = chain.events(system.kyc, "RootPublished", receipt)
+    assert (event.args.provider, event.args.root) == (new_key, 4001)
+
+    chain.travel_to(attested_at + 3600)  # an unchanged tree is refreshed by re-attesting
+    chain.tx(kyc.publishRoot(4001), new_key)
+    assert kyc.rootTimestamp(4001).call() >= attested_at + 3600
+    chain.tx(kyc.revokeRoot(4001), new_key)
+    chain.reverts(kyc.publishRoot(4001), new_key, "KYCRegistry__RootAlreadyRevoked", 4001)

@@ -37,7 +37,7 @@ def test_instant_repoint_is_refused(chain: Chain, system: System) -> None:
     with pytest.raises(TxReverted):
         chain.tx(legacy.functions.setVerifier(account), admin)
     assert credit.verifier().call() == system.zk.address
-    chain.reverts(credit.recordAttestation(astuple(_forged(chain, victim))), account,
+    chain.reverts(credit.recordAttestation(astuple(_forged(chain, victim)), account), account,
                   "CreditRegistry__NotVerifier", account)  # fmt: skip
     assert not credit.hasValidAttestation(victim).call()
     assert not credit.isNullifierUsed(42).call()

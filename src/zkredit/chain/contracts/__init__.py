@@ -10,6 +10,7 @@ from zkredit.chain.contracts.kyc import (
     ISSUER_ADMIN_ROLE,
     KYC_PROVIDER_ROLE,
     KycRegistry,
+    RootInfo,
 )
 from zkredit.chain.contracts.kyc import POLICY_ADMIN_ROLE as KYC_POLICY_ADMIN_ROLE
 from zkredit.chain.contracts.reputation import FeedbackSummary, ReputationRegistry
@@ -47,6 +48,7 @@ __all__ = [
     "PendingVerifier",
     "ProofCheck",
     "ReputationRegistry",
+    "RootInfo",
     "ZKCreditVerifier",
     "ZkUsd",
     "role",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from web3.types import TxReceipt
 
@@ -14,6 +15,15 @@ ISSUER_ADMIN_ROLE = role("ISSUER_ADMIN_ROLE")
 POLICY_ADMIN_ROLE = role("POLICY_ADMIN_ROLE")
 
 
+@dataclass(frozen=True)
+class RootInfo:
+    """A KYC root's record: its (latest) provider, publication time (0: never), revocation."""
+
+    provider: str
+    published_at: int
+    revoked: bool
+
+
 class KycRegistry(AccessControlled):
     """Also a :class:`zkredit.issuers.registry.RootPublisher` (``publish_root``)."""
 
@@ -22,12 +32,23 @@ class KycRegistry(AccessControlled):
     # -- roots -----------------------------------------------------------------------
 
     def publish_root(self, root: int, sender: Sender | None = None) -> str:
-        """Publish ``root`` as the sender's latest; returns the transaction hash."""
+        """Publish ``root`` as the sender's latest; returns the transaction hash. An already
+        published, unrevoked root is re-attested (the sender becomes its provider, now)."""
         receipt = self._send(self.fn.publishRoot(root), sender)
         return receipt["transactionHash"].to_0x_hex()
 
     def revoke_root(self, root: int, sender: Sender | None = None) -> TxReceipt:
         return self._send(self.fn.revokeRoot(root), sender)
+
+    def root_info(self, root: int) -> RootInfo:
+        """Who (last) published ``root``, when (0: never), and whether it was revoked."""
+        provider, published_at, revoked = self._call(self.fn.rootInfo(root))
+        return RootInfo(str(provider), int(published_at), bool(revoked))
+
+    def invalidate_root_attestations(self, root: int, sender: Sender | None = None) -> TxReceipt:
+        """Every attestation recorded until now on the strength of ``root`` stops being valid
+        (its publisher or an issuer admin)."""
+        return self._send(self.fn.invalidateRootAttestations(root), sender)
 
     def is_known_root(self, root: int) -> bool:
         return bool(self._call(self.fn.isKnownRoot(root)))
@@ -64,6 +85,12 @@ class KycRegistry(AccessControlled):
         self, cred_type: int, ax: int, ay: int, sender: Sender | None = None
     ) -> TxReceipt:
         return self._send(self.fn.revokeIssuer(cred_type, ax, ay), sender)
+
+    def invalidate_issuer_attestations(
+        self, cred_type: int, ax: int, ay: int, sender: Sender | None = None
+    ) -> TxReceipt:
+        """Every attestation recorded until now that used this issuer key stops being valid."""
+        return self._send(self.fn.invalidateIssuerAttestations(cred_type, ax, ay), sender)
 
     def is_trusted_issuer(self, cred_type: int, ax: int, ay: int) -> bool:
         return bool(self._call(self.fn.isTrustedIssuer(cred_type, ax, ay)))

@@ -159,6 +159,12 @@ class ZKCreditVerifier(AccessControlled):
 
     # -- pause ---------------------------------------------------------------------------------
 
+    def invalidate_policy_attestations(
+        self, policy_hash: bytes, sender: Sender | None = None
+    ) -> TxReceipt:
+        """Every attestation recorded under ``policy_hash`` until now stops being valid."""
+        return self._send(self.fn.invalidatePolicyAttestations(policy_hash), sender)
+
     def pause(self, sender: Sender | None = None) -> TxReceipt:
         return self._send(self.fn.pause(), sender)
 
