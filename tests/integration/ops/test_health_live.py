@@ -28,7 +28,8 @@ def test_health_exit_code_follows_a_stopped_agent(tmp_path: Path, anvil_url: str
         by_name = {c["name"]: c for c in report["checks"]}
         expected = {"system", "chain", "circuits", "tls", "redis", "prometheus",
                     *(f"service:{n}" for n in system.ports),
-                    *(f"database:{n}" for n in ("worker", "credit", "remittance", "receiver"))}
+                    *(f"database:{n}" for n in ("worker", "credit", "remittance", "receiver",
+                                                "access"))}
         assert set(by_name) == expected
         assert all(isinstance(c["ms"], float) for c in report["checks"])
         assert by_name["chain"]["status"] == "ok"
