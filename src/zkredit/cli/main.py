@@ -19,6 +19,7 @@ from zkredit.cli import (
     issuer,
     jobs,
     keys,
+    ledger,
     proofs,
     serve,
     users,
@@ -89,6 +90,7 @@ app.add_typer(ops_backup.app, name="backup")
 app.command("doctor")(ops_doctor.doctor)
 app.add_typer(ops_security.app, name="security")
 app.command("perf")(ops_perf.perf)
+app.add_typer(ledger.app, name="ledger")
 
 
 def run() -> None:
