@@ -26,7 +26,8 @@ CHAIN_ID = 1337
 
 @contextmanager
 def receiver(name: str, seen: list[dict[str, Any]]) -> Iterator[str]:
-    inbox = Inbox(name, StaticDirectory({"sender": SENDER.address}), CHAIN_ID)
+    inbox = Inbox(name, StaticDirectory({"sender": SENDER.address}), CHAIN_ID,
+                  senders={"t.ping": frozenset({"sender"})})  # this test's own message type
 
     def handle(env: Envelope, key: str | None) -> dict[str, Any]:
         seen.append({"cid": context.correlation_id(), "agent": metrics.current_agent()})
