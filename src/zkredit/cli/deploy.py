@@ -12,7 +12,7 @@ from zkredit.chain.check import check_deployment, require_matches
 from zkredit.chain.client import ChainClient
 from zkredit.chain.deployment import Deployment
 from zkredit.cli.output import console, err_console
-from zkredit.errors import InputError
+from zkredit.errors import ConfigurationError, InputError
 
 
 def _roles(values: list[str]) -> dict[str, list[str]]:
@@ -99,7 +99,12 @@ def deploy(
     else:
         registry = open_issuer_registry(issuers_dir) if issuers_dir else None
     published = len(registry.kyc_provider().published) if registry else 0
-    wallets = {name: agent_account(settings, name) for name in AGENTS}
+    wallets, key_problems = {}, []
+    for name in AGENTS:
+        try:
+            wallets[name] = agent_account(settings, name)
+        except ConfigurationError as exc:  # reported with every other refusal, in preflight
+            key_problems.append(f"the {name} agent's key: {exc.message}")
     if settings.is_development:
         config = development_config(settings, registry, agent_host=agent_host,
                                     currency_code=currency, wallets=wallets)
@@ -122,7 +127,7 @@ def deploy(
 
     manager = DeployManager(settings, client, deployer, config, directory,
                             zk=ZKServices.build(settings), schema_prefix=schema_prefix,
-                            on_phase=show)
+                            on_phase=show, known_problems=key_problems)
     err_console.print(f"deploying {environment.value} to {client.describe} (chain "
                       f"{client.chain_id}) as {deployer.address}", highlight=False)
     if dry_run:

@@ -116,6 +116,9 @@ class DeployManager:
     schema_prefix: str | None = None
     parties: tuple[str, ...] = AGENTS
     on_phase: Callable[[PhaseReport], None] | None = None
+    known_problems: list[str] = field(default_factory=list)
+    """Refusals found before the run (an agent key that cannot be read), listed by the
+    preflight with every other."""
     _deployment: Deployment | None = None
     _grants: list[Grant] = field(default_factory=list)
     _admin_started: list[Any] = field(default_factory=list)
@@ -202,7 +205,8 @@ class DeployManager:
     # -- phases ----------------------------------------------------------------------
 
     def _preflight(self) -> list[str]:
-        problems = deployment_problems(self.config, self.deployer, self._setup_kind())
+        problems = [*self.known_problems,
+                    *deployment_problems(self.config, self.deployer, self._setup_kind())]
         if not self.settings.is_development and self.settings.chain.chain_id != \
                 self.client.chain_id:
             problems.append(f"the node is chain {self.client.chain_id}, but CHAIN_ID is "
@@ -318,7 +322,8 @@ class DeployManager:
         run = DeployRun(self.environment.value, self.client.chain_id,
                         [PhaseReport(name, status="planned") for name in PHASES])
         by = {p.name: p for p in run.phases}
-        problems = deployment_problems(self.config, self.deployer, self._setup_kind())
+        problems = [*self.known_problems,
+                    *deployment_problems(self.config, self.deployer, self._setup_kind())]
         by["preflight"].changes = [f"refused: {p}" for p in problems] or [
             f"deployer {self.deployer.address} on chain {self.client.chain_id}: fit for "
             f"{self.environment.value}"]
