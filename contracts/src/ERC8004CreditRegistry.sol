@@ -68,6 +68,7 @@ contract ERC8004CreditRegistry is AccessControlDefaultAdminRules, ICreditRegistr
     mapping(uint256 nullifier => bytes32 requestHash) private _requestOfNullifier;
     mapping(address subject => bytes32 requestHash) private _latestRequestOf;
     mapping(uint256 agentId => bytes32[] requestHashes) private _agentValidations;
+    mapping(address validator => bytes32[] requestHashes) private _validatorRequests;
 
     /// @param initialDelay Delay (seconds) before a new default admin can accept.
     /// @param admin Initial default admin (may repoint the verifier).
@@ -158,6 +159,7 @@ contract ERC8004CreditRegistry is AccessControlDefaultAdminRules, ICreditRegistr
                     revert CreditRegistry__NotAgentOperator(att.agentId, submitter);
                 }
                 _agentValidations[att.agentId].push(requestHash);
+                _validatorRequests[msg.sender].push(requestHash);
                 emit ValidationRequest(msg.sender, att.agentId, "", requestHash);
             }
         }
@@ -262,6 +264,7 @@ contract ERC8004CreditRegistry is AccessControlDefaultAdminRules, ICreditRegistr
         rec.lastUpdate = uint40(block.timestamp);
         rec.agentId = uint128(agentId);
         _agentValidations[agentId].push(requestHash);
+        _validatorRequests[validatorAddress].push(requestHash);
         emit ValidationRequest(validatorAddress, agentId, requestURI, requestHash);
     }
 
@@ -333,6 +336,18 @@ contract ERC8004CreditRegistry is AccessControlDefaultAdminRules, ICreditRegistr
     /// @inheritdoc IValidationRegistry
     function getAgentValidations(uint256 agentId) external view returns (bytes32[] memory) {
         return _agentValidations[agentId];
+    }
+
+    /// @inheritdoc IValidationRegistry
+    /// @dev Attestations that name no agent (agentId 0) are not requests and are not
+    ///      listed; find them through `AttestationRecorded`.
+    function getValidatorRequests(address validatorAddress) external view returns (bytes32[] memory) {
+        return _validatorRequests[validatorAddress];
+    }
+
+    /// @notice The identity registry of requesting agents (ERC-8004 name).
+    function getIdentityRegistry() external view returns (address) {
+        return address(_identity);
     }
 
     // --------------------------------------------------------------- internal

@@ -20,6 +20,8 @@ contract ERC8004ReputationRegistry is IReputationRegistry {
     }
 
     uint8 public constant MAX_DECIMALS = 18;
+    /// @notice Largest |value| of one feedback entry (the ERC-8004 reference's bound).
+    int128 public constant MAX_ABS_VALUE = 1e38;
 
     IIdentityRegistry private immutable _identity;
 
@@ -51,6 +53,7 @@ contract ERC8004ReputationRegistry is IReputationRegistry {
         bytes32 feedbackHash
     ) external {
         if (valueDecimals > MAX_DECIMALS) revert ReputationRegistry__InvalidDecimals(valueDecimals);
+        if (value > MAX_ABS_VALUE || value < -MAX_ABS_VALUE) revert ReputationRegistry__ValueOutOfRange(value);
         _requireNotSelf(agentId);
 
         uint64 index = ++_lastIndex[agentId][msg.sender];
@@ -99,16 +102,25 @@ contract ERC8004ReputationRegistry is IReputationRegistry {
         string calldata tag2
     ) external view returns (uint64 count, int128 summaryValue, uint8 summaryValueDecimals) {
         if (clientAddresses.length == 0) revert ReputationRegistry__NoClients();
-        bytes32 tag1Hash = _filterHash(tag1);
-        bytes32 tag2Hash = _filterHash(tag2);
-        // The common scale is the finest one used by any matching entry.
-        summaryValueDecimals = _maxDecimals(agentId, clientAddresses, tag1Hash, tag2Hash);
-        int256 total;
-        (total, count) = _sumAt(agentId, clientAddresses, tag1Hash, tag2Hash, summaryValueDecimals);
+        int256 sumWad;
+        uint64[19] memory perDecimals;
+        (sumWad, count, perDecimals) =
+            _aggregate(agentId, clientAddresses, _filterHash(tag1), _filterHash(tag2));
         if (count == 0) return (0, 0, 0);
-        int256 average = total / int256(uint256(count));
-        if (average > type(int128).max || average < type(int128).min) revert ReputationRegistry__SummaryOverflow();
-        summaryValue = int128(average);
+        // Report at the most frequent scale (the smallest on a tie), like the reference.
+        uint64 best;
+        for (uint8 d = 0; d <= MAX_DECIMALS; ++d) {
+            if (perDecimals[d] > best) (best, summaryValueDecimals) = (perDecimals[d], d);
+        }
+        // |average| ≤ 10^38 · 10^18, so at 0 decimals it is ≤ 10^38 < 2^127: coarsening
+        // the scale until the average fits always ends, and nothing reverts.
+        int256 averageWad = sumWad / int256(uint256(count));
+        int256 scaled = averageWad / int256(10 ** uint256(MAX_DECIMALS - summaryValueDecimals));
+        while (scaled > type(int128).max || scaled < -type(int128).max) {
+            --summaryValueDecimals;
+            scaled = averageWad / int256(10 ** uint256(MAX_DECIMALS - summaryValueDecimals));
+        }
+        summaryValue = int128(scaled);
     }
 
     /// @inheritdoc IReputationRegistry
@@ -181,37 +193,22 @@ contract ERC8004ReputationRegistry is IReputationRegistry {
 
     // --------------------------------------------------------------- internal
 
-    function _maxDecimals(uint256 agentId, address[] calldata clients, bytes32 tag1Hash, bytes32 tag2Hash)
+    /// @dev Sum of the matching entries at 18 decimals, their count, and how many used
+    ///      each `valueDecimals`. |value| ≤ 10^38 and the scale factor ≤ 10^18, so each
+    ///      term is below 2^187 and an int256 sum of up to 2^64 terms cannot overflow.
+    function _aggregate(uint256 agentId, address[] calldata clients, bytes32 tag1Hash, bytes32 tag2Hash)
         private
         view
-        returns (uint8 decimals)
+        returns (int256 sumWad, uint64 count, uint64[19] memory perDecimals)
     {
         for (uint256 i = 0; i < clients.length; ++i) {
             mapping(uint64 => Feedback) storage entries = _feedback[agentId][clients[i]];
             uint64 last = _lastIndex[agentId][clients[i]];
             for (uint64 j = 1; j <= last; ++j) {
                 Feedback storage fb = entries[j];
-                if (fb.valueDecimals > decimals && _matches(fb, tag1Hash, tag2Hash)) decimals = fb.valueDecimals;
-            }
-        }
-    }
-
-    /// @dev |value| < 2^127 and the scale factor is at most 10^18 < 2^60, so each
-    ///      term is below 2^187 and an int256 sum of up to 2^64 terms cannot overflow.
-    function _sumAt(
-        uint256 agentId,
-        address[] calldata clients,
-        bytes32 tag1Hash,
-        bytes32 tag2Hash,
-        uint8 decimals
-    ) private view returns (int256 total, uint64 count) {
-        for (uint256 i = 0; i < clients.length; ++i) {
-            mapping(uint64 => Feedback) storage entries = _feedback[agentId][clients[i]];
-            uint64 last = _lastIndex[agentId][clients[i]];
-            for (uint64 j = 1; j <= last; ++j) {
-                Feedback storage fb = entries[j];
                 if (!_matches(fb, tag1Hash, tag2Hash)) continue;
-                total += int256(fb.value) * int256(uint256(10) ** (decimals - fb.valueDecimals));
+                sumWad += int256(fb.value) * int256(10 ** uint256(MAX_DECIMALS - fb.valueDecimals));
+                ++perDecimals[fb.valueDecimals];
                 ++count;
             }
         }

@@ -49,10 +49,12 @@ interface IReputationRegistry {
     error ReputationRegistry__EmptyResponseURI();
     /// @notice Summaries must name the clients to count (ERC-8004 Sybil mitigation).
     error ReputationRegistry__NoClients();
-    /// @notice The summary average does not fit in an int128 at the common scale.
-    error ReputationRegistry__SummaryOverflow();
+    /// @notice |value| must be at most 10^38 (as in the ERC-8004 reference), so that
+    ///         every summary fits an int128.
+    error ReputationRegistry__ValueOutOfRange(int128 value);
 
-    /// @notice Post feedback about `agentId` as `msg.sender`.
+    /// @notice Post feedback about `agentId` as `msg.sender`; |`value`| ≤ 10^38,
+    ///         `valueDecimals` ≤ 18.
     function giveFeedback(
         uint256 agentId,
         int128 value,
@@ -80,7 +82,10 @@ interface IReputationRegistry {
     ///         filtered by tags (an empty tag matches all).
     /// @return count Number of entries averaged.
     /// @return summaryValue Average, truncated toward zero, at `summaryValueDecimals`.
-    /// @return summaryValueDecimals The largest `valueDecimals` among the entries.
+    /// @return summaryValueDecimals The most frequent `valueDecimals` among the entries
+    ///         (the smallest on a tie), as the ERC-8004 reference reports it; fewer when
+    ///         the average at that scale would not fit an int128. Never reverts for the
+    ///         values stored.
     function getSummary(
         uint256 agentId,
         address[] calldata clientAddresses,

@@ -64,4 +64,7 @@ interface IValidationRegistry {
 
     /// @notice Every request hash linked to `agentId`.
     function getAgentValidations(uint256 agentId) external view returns (bytes32[] memory);
+
+    /// @notice Every request hash addressed to `validatorAddress`, oldest first.
+    function getValidatorRequests(address validatorAddress) external view returns (bytes32[] memory);
 }

@@ -111,5 +111,6 @@ def test_the_agent_consents_by_relaying_or_by_asking_first(
     hashes.append(request_hash)
 
     assert credit.getAgentValidations(agent).call() == hashes
+    assert credit.getValidatorRequests(system.zk.address).call() == hashes  # ERC-8004
     assert credit.getSummary(agent, [], "zkcredit").call() == [3, 100]
     assert all(credit.isAttestationValid(h).call() for h in hashes)

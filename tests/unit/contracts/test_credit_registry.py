@@ -241,6 +241,9 @@ def test_validation_request_then_attestation_keeps_agent(
     assert (logged.args.validatorAddress, logged.args.agentId, logged.args.requestHash) == (
         writer, agent_id, direct.proofsHash)  # fmt: skip
     assert f.getAgentValidations(agent_id).call() == [att.proofsHash, direct.proofsHash]
+    assert f.getValidatorRequests(writer).call() == [att.proofsHash, direct.proofsHash]
+    assert f.getValidatorRequests(stranger).call() == []
+    assert f.getIdentityRegistry().call() == system.identity.address
     chain.reverts(
         registry.writer.functions.record(astuple(_att(chain, 5, agentId=10**9))),
         registry.admin,

@@ -77,6 +77,9 @@ def test_invalid_feedback_inputs(chain: Chain, system: System, agent: int) -> No
         "ReputationRegistry__InvalidDecimals",
         19,
     )
+    for value in (10**38 + 1, -(10**38) - 1, 2**127 - 1):
+        chain.reverts(rep.giveFeedback(agent, value, 0, "", "", "", "", H), client,
+                      "ReputationRegistry__ValueOutOfRange", value)  # fmt: skip
     chain.reverts(
         rep.giveFeedback(10**9, 1, 0, "", "", "", "", H),
         client,
@@ -85,7 +88,9 @@ def test_invalid_feedback_inputs(chain: Chain, system: System, agent: int) -> No
     )
 
 
-def test_summary_scales_to_finest_decimals_and_filters(chain: Chain, system: System) -> None:
+def test_summary_reports_at_the_most_frequent_decimals_and_filters(
+    chain: Chain, system: System
+) -> None:
     receipt = chain.tx(system.identity.get_function_by_signature("register()")(), chain.accounts[1])
     (event,) = chain.events(system.identity, "Registered", receipt)
     agent_id = int(event.args.agentId)
@@ -100,13 +105,17 @@ def test_summary_scales_to_finest_decimals_and_filters(chain: Chain, system: Sys
     lenders = [lender_a, lender_b]
 
     def expect(values: list[Decimal]) -> tuple[int, int, int]:
-        decimals = max(-v.as_tuple().exponent for v in values)
-        avg = sum(values) / len(values)
-        scaled = int(avg * 10**decimals)  # int() truncates toward zero, like Solidity
+        """ERC-8004 reference semantics: average at 18 decimals, reported at the most
+        frequent scale (the smallest on a tie), truncated toward zero."""
+        scales = [-v.as_tuple().exponent for v in values]
+        decimals = min(set(scales), key=lambda d: (-scales.count(d), d))
+        avg_wad = int(sum(values) * 10**18 / len(values))
+        scaled = int(Decimal(avg_wad) / 10 ** (18 - decimals))  # truncates toward zero
         return len(values), scaled, decimals
 
     got = tuple(rep.getSummary(agent_id, lenders, "repayment", "").call())
-    assert got == expect([Decimal(1), Decimal(-1), Decimal("1.50")])
+    assert got == expect([Decimal(1), Decimal(-1), Decimal("1.50")]) == (3, 0, 0)
+    assert tuple(rep.getSummary(agent_id, [lender_b], "repayment", "").call()) == (1, 150, 2)
     assert tuple(rep.getSummary(agent_id, lenders, "repayment", "NGN").call()) == (2, 0, 0)
     assert tuple(rep.getSummary(agent_id, lenders, "", "").call()) == expect(
         [Decimal(1), Decimal(-1), Decimal("1.50"), Decimal(87)]
@@ -170,3 +179,22 @@ def test_append_response_counts_per_responder(chain: Chain, system: System, agen
         owner,
         "ReputationRegistry__FeedbackNotFound",
     )
+
+
+def test_one_listed_client_cannot_make_get_summary_revert(chain: Chain, system: System) -> None:
+    """Review L-6: before the fix one client posting huge values at 0 decimals next to
+    values at 18 decimals made the average overflow int128, and getSummary reverted
+    (SummaryOverflow) for every caller that listed it."""
+    receipt = chain.tx(system.identity.get_function_by_signature("register()")(), chain.accounts[1])
+    agent_id = int(chain.events(system.identity, "Registered", receipt)[0].args.agentId)
+    griefer, honest = chain.accounts[6], chain.accounts[7]
+    for _ in range(2):
+        _give(chain, system, griefer, agent_id, 10**38, 0, "x")
+    for _ in range(3):
+        _give(chain, system, honest, agent_id, 1, 18, "x")
+    count, value, decimals = system.reputation.functions.getSummary(
+        agent_id, [griefer, honest], "x", "").call()  # fmt: skip
+    assert count == 5
+    # The exact average is 4e37 (+ 6e-19): reported at the finest scale that fits int128.
+    assert Decimal(value).scaleb(-decimals) == Decimal(4 * 10**37)
+    assert abs(value) <= 2**127 - 1

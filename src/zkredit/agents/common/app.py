@@ -40,7 +40,10 @@ def install_body_capture(app: FastAPI, path: Path) -> None:
 
 @dataclass
 class AgentCard:
-    """An ERC-8004 agent card: who the agent is, where it listens, its on-chain id."""
+    """An ERC-8004 agent card (registration file, January 2026 revision): who the agent
+    is, the services it offers, whether it takes x402 payments, whether it is active, and
+    its on-chain registrations. ``services`` are extra (name -> endpoint) entries after
+    the A2A endpoint and the wallet."""
 
     name: str
     description: str
@@ -49,8 +52,10 @@ class AgentCard:
     agent_id: int | None = None
     registry: str | None = None
     chain_id: int | None = None
-    endpoints: dict[str, str] = field(default_factory=dict)
+    services: dict[str, str] = field(default_factory=dict)
     skills: list[str] = field(default_factory=list)
+    x402_support: bool = False
+    active: bool = True
 
     def to_json(self) -> dict[str, Any]:
         registrations = []
@@ -66,11 +71,13 @@ class AgentCard:
             "name": self.name,
             "description": self.description,
             "image": None,
-            "endpoints": [
+            "services": [
                 {"name": "A2A", "endpoint": self.url},
                 {"name": "agentWallet", "endpoint": f"eip155:{self.chain_id}:{self.wallet}"},
-                *({"name": k, "endpoint": v} for k, v in sorted(self.endpoints.items())),
+                *({"name": k, "endpoint": v} for k, v in sorted(self.services.items())),
             ],
+            "x402Support": self.x402_support,
+            "active": self.active,
             "registrations": registrations,
             "supportedTrust": ["reputation", "validation"],
             "skills": self.skills,

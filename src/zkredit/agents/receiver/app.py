@@ -51,7 +51,7 @@ def build_services(
         url=public_url,
         wallet=runtime.account.address,
         chain_id=runtime.chain_id,
-        endpoints={
+        services={
             "travelRuleKey": f"x25519:{key.public_hex}",
             "travelRuleAlgorithm": ALGORITHM,
             "disputes": "/disputes",

@@ -94,7 +94,7 @@ def build_services(
         url=public_url,
         wallet=runtime.account.address,
         chain_id=runtime.chain_id,
-        endpoints={"quotes": "/quotes", "transfers": "/transfers/{id}", "webhooks": "/webhooks"},
+        services={"quotes": "/quotes", "transfers": "/transfers/{id}", "webhooks": "/webhooks"},
         skills=list(MESSAGE_TYPES),
     )
     return RemittanceServices(runtime, remittance, pipeline, webhooks, metrics, card)

@@ -195,7 +195,7 @@ def test_ops_endpoints_problems_and_the_travel_rule_key(network: Network) -> Non
     card = network.http.get(f"{receiver}/.well-known/agent-card.json").json()
     key = network.http.get(f"{receiver}/travel-rule/key").json()
     assert key["public_key"] == network.receiver.travel_key.public_hex
-    assert {"name": "travelRuleKey", "endpoint": f"x25519:{key['public_key']}"} in card["endpoints"]
+    assert {"name": "travelRuleKey", "endpoint": f"x25519:{key['public_key']}"} in card["services"]
     missing = network.http.get(f"{remittance}/transfers/tr_missing")
     assert missing.status_code == 404
     assert missing.headers["content-type"].startswith("application/problem+json")
