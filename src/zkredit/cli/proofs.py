@@ -186,7 +186,10 @@ def application_inputs(
     """Write scenario 2's four circuit inputs, valid on the deployed chain now.
 
     Uses the chain's date, a fresh scope, WALLET, the deployed policy and the
-    published KYC root, and prints the four `zkredit prove` commands to run next."""
+    published KYC root, and prints the four `zkredit prove` commands to run next.
+    Without --issuers-dir, in development, it first seeds the demo's issuers and KYC
+    root on chain (as the deployer, who holds those roles there), since Samuel's
+    credentials are signed by them."""
     from zkredit.chain.connect import connect, open_issuer_registry, resolve_sender
     from zkredit.chain.deployment import Deployment
     from zkredit.chain.inputs import chain_inputs
@@ -200,6 +203,10 @@ def application_inputs(
     if wallet is None:
         wallet = resolve_sender(client, settings).address
     tree = open_issuer_registry(issuers_dir).kyc_provider().tree if issuers_dir else None
+    if tree is None and settings.is_development:
+        seeded = _seed_demo_trust(deployment.system(client, resolve_sender(client, settings)))
+        if seeded:
+            err_console.print(f"[dim]seeded the demo on chain: {', '.join(seeded)}[/]")
     made = chain_inputs(deployment.system(client), wallet, applicant=SAMUEL,
                         kyc_tree=tree or demo_kyc_tree(), scope=scope)
     paths = made.write(out)
@@ -210,6 +217,23 @@ def application_inputs(
         f"[green]wrote[/] {len(paths)} inputs for wallet {wallet}, scope {made.context.scope}, "
         f"date {made.context.today}; then run: zkredit attest --dir {out}"
     )
+
+
+def _seed_demo_trust(system: Any) -> list[str]:
+    """Trust the demo issuers and publish the demo KYC root, where the chain lacks them."""
+    from zkredit.scenarios import demo_issuer_keys, demo_kyc_tree
+
+    done = []
+    for ctype, keys in demo_issuer_keys().items():
+        for ax, ay in keys:
+            if not system.kyc.is_trusted_issuer(ctype, ax, ay):
+                system.kyc.add_issuer(ctype, ax, ay)
+                done.append(f"issuer of type {ctype}")
+    root = int(demo_kyc_tree().root)
+    if system.kyc.root_timestamp(root) == 0:
+        system.kyc.publish_root(root)
+        done.append("KYC root")
+    return done
 
 
 def circuit_examples(

@@ -103,6 +103,10 @@ class DeployFailed(DeploymentError):
         self.run = run
 
 
+class DeployRefused(DeployFailed, ConfigurationError):
+    """Raised when a phase refuses the configuration (exits as a configuration error)."""
+
+
 @dataclass
 class DeployManager:
     """Runs the phases of one environment's deployment against one chain."""
@@ -162,7 +166,8 @@ class DeployManager:
                 for later in run.phases:
                     if later.status == "pending":
                         later.status = "not run"
-                raise DeployFailed(
+                kind = DeployRefused if isinstance(exc, ConfigurationError) else DeployFailed
+                raise kind(
                     f"deploy phase {name!r} failed: {report.error}", run,
                     hint=getattr(exc, "hint", None)) from exc
             report.seconds = time.perf_counter() - started
