@@ -127,7 +127,7 @@ def open_parties(url: str | None, data_dir: Path, *, schema_prefix: str | None =
 
 
 def _tables(db: Database) -> set[str]:
-    return set(inspect(db.engine).get_table_names())
+    return set(inspect(db.engine).get_table_names(schema=db.schema))
 
 
 _signed = case(
@@ -195,7 +195,9 @@ def _rows(db: Database, table: str) -> list[Mapping[str, Any]]:
                              hint=f"Run the {db.party} agent's migrations (zkredit serve).")
     # Plain SQL, no reflected types: the values are read as stored, whatever the columns.
     with db.engine.connect() as conn:
-        return [dict(r._mapping) for r in conn.execute(text(f'SELECT * FROM "{table}"'))]
+        # Text SQL is not schema-translated: name the party's PostgreSQL schema.
+        name = f'"{db.schema}"."{table}"' if db.schema else f'"{table}"'
+        return [dict(r._mapping) for r in conn.execute(text(f"SELECT * FROM {name}"))]
 
 
 def check_flows(remittance: Database, receiver: Database
