@@ -96,7 +96,10 @@ app.add_typer(ledger.app, name="ledger")
 def run() -> None:
     """Console-script entry: every error goes through the one funnel."""
     try:
-        app(standalone_mode=False)
+        # Without standalone mode Click returns a typer.Exit's code instead of exiting.
+        code = app(standalone_mode=False)
+        if isinstance(code, int) and code:
+            sys.exit(code)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
     except (typer.Abort, KeyboardInterrupt) as exc:
