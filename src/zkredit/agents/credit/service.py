@@ -95,6 +95,7 @@ class CreditService:
     )
     clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC)
     _verifier: Groth16pyBackend | None = None
+    """The composition root passes the integrity-checked verifier; tests may omit it."""
 
     def register(self) -> None:
         inbox = self.runtime.inbox
