@@ -441,6 +441,7 @@ def _worker_service(runtime: PartyRuntime, settings: Settings, chain: ChainConte
         submission_signer(str(system.zk.address), chain.client.chain_id,
                           chain.agent_wallet("credit")),
         ChainTrust(system).is_trusted_issuer,
+        is_policy_active=ChainTrust(system).is_policy_active,
     )
     return worker, closers
 

@@ -110,6 +110,10 @@ class ChainTrust:
     def is_trusted_issuer(self, cred_type: int, ax: int, ay: int) -> bool:
         return bool(self.system.kyc.is_trusted_issuer(cred_type, ax, ay))
 
+    def is_policy_active(self, policy_hash: bytes) -> bool:
+        """Registered on ZKCreditVerifier and not retired: what the worker proves against."""
+        return bool(self.system.zk.is_policy_active(policy_hash))
+
     def root_published_at(self, root: int) -> int | None:
         if not self.system.kyc.is_known_root(root):
             return None

@@ -178,10 +178,18 @@ class SignedCredential:
 
     def require_valid(self) -> None:
         if not self.is_valid():
+            named = f" ({self.issuer_name})" if self.issuer_name else ""
             raise SignatureError(
                 f"the {self.type.label} credential's signature does not verify under the "
-                "issuer key it names; it was altered or signed by another key"
+                f"issuer key it names, {self.issuer_key_id}{named}: the credential was altered "
+                "after signing, or signed by another key",
+                hint="Ask the issuer for a fresh copy; do not edit a credential's fields.",
             )
+
+    @property
+    def issuer_key_id(self) -> str:
+        """A short name for the issuer key: ``0x``, Ax's first 8 bytes, ``…``, Ay's last 4."""
+        return f"0x{self.issuer.x:064x}"[:18] + "…" + f"{self.issuer.y:064x}"[-8:]
 
     # -- JSON --------------------------------------------------------------------
 

@@ -31,6 +31,7 @@ from sqlalchemy import select
 
 from zkredit.agents.common.loan_offer import sign_offer
 from zkredit.agents.common.runtime import PartyRuntime
+from zkredit.agents.worker.guard import PolicyLookup, PolicyMismatch, check_date, check_policy
 from zkredit.agents.worker.models import LoanApplicationRow, RemittanceRow
 from zkredit.agents.worker.vaultstore import Identity, Vault
 from zkredit.domain.policy import CreditPolicy
@@ -57,6 +58,7 @@ LOAN_SUBMIT = "worker.loan.submit"
 REMIT_SEND = "worker.remit.send"
 REMIT_POLL = "worker.remit.poll"
 FINAL_LOAN_STATES = ("declined", "active", "failed")
+REFUSED = "refused"  # a remittance the worker would not prove for (guard.py); final
 """Loan application states nothing moves on from (``approved`` waits for its owner)."""
 REMIT_POLLS = 16
 """Looks at a transfer before its poll job gives up (backoff 1 s doubling to 300 s: ~40 min)."""
@@ -122,6 +124,7 @@ class WorkerService:
     sign_submission: SubmissionSigner
     is_trusted_issuer: Callable[[int, int, int], bool | None]
     clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC)
+    is_policy_active: PolicyLookup | None = None  # the chain's registry (F-5); None: unchecked
 
     @property
     def jobs(self) -> JobQueue:
@@ -164,6 +167,7 @@ class WorkerService:
         from zkredit.zk.credentials import SignedCredential
 
         signed = SignedCredential.from_dict(data)
+        signed.require_valid()  # a tampered credential is refused here, not inside a circuit
         trusted = self.is_trusted_issuer(int(signed.type), signed.issuer.x, signed.issuer.y)
         with self.runtime.db.session(lock="worker-vault") as s:
             item = self.vault.import_credential(identity_id, signed, trusted, session=s)
@@ -319,7 +323,7 @@ class WorkerService:
             rems = [(r.id, r.quote is not None, r.transfer_id is not None,
                      "identity" in (r.proofs or {}))
                     for r in s.scalars(select(RemittanceRow).where(
-                        RemittanceRow.receipt.is_(None)))]
+                        RemittanceRow.receipt.is_(None), RemittanceRow.status != REFUSED))]
         for app_id, status, explanation, proved in loans:
             if status == "approved":  # accepted only if its owner asked: revive, never create
                 self.jobs.revive(f"loan-accept:{app_id}")
@@ -396,6 +400,17 @@ class WorkerService:
         policy = policy_from_wire(opened["policy"])
         ctx = ProofContext.for_wallet(int(opened["scope"]), ident.wallet.address,
                                       dt.date.fromisoformat(opened["today"]))
+        try:
+            check_date(ctx.today, self.clock(), counterparty=f"lender {lender}")
+            check_policy(policy, opened.get("policy_hash"), self.is_policy_active,
+                         counterparty=f"lender {lender}")
+        except PolicyMismatch as refused:
+            explanation["refused"] = refused.message
+            self._update_loan(app_id, status="failed", error=refused.message,
+                              explanation=explanation,
+                              audit=("loan.refused_before_proving",
+                                     {"application_id": app_id, "lender": lender}))
+            return {"status": "failed"}
         statements = self._statements(ident, policy, ctx, amount)
         provable = [c for c, s in statements.items() if isinstance(s, Statement)]
         local = {c: (list(e.failures) if isinstance(e, StatementFalse) else [str(e)])
@@ -522,6 +537,15 @@ class WorkerService:
                 if k in request
             }, correlation_id=rem_id)
             quote.setdefault("today", self.clock().date().isoformat())
+            try:
+                check_date(dt.date.fromisoformat(str(quote["today"])), self.clock(),
+                           counterparty="the remittance provider")
+            except PolicyMismatch as refused:
+                self._update_remittance(rem_id, status=REFUSED, error=refused.message,
+                                        quote=quote,
+                                        audit=("remittance.refused_before_proving",
+                                               {"remittance_id": rem_id}))
+                return {"status": REFUSED}
             self._update_remittance(rem_id, status="quoted", quote=quote)
         if transfer_id is not None:
             self._poll_later(rem_id)

@@ -7,6 +7,7 @@ finish; nothing calls ``jobs.wait`` from inside a job.
 
 from __future__ import annotations
 
+import datetime as dt
 import threading
 import time
 import uuid
@@ -71,7 +72,7 @@ class FakePeers:
         if message_type == "credit.application.open":
             policy = policy_to_wire(CreditPolicy.default_for("NGN"))
             return {"application_id": f"c-{payload['worker_ref']}", "scope": "12345",
-                    "today": "2026-12-01", "policy": policy}
+                    "today": dt.datetime.now(dt.UTC).date().isoformat(), "policy": policy}
         if message_type == "credit.application.submit":
             return {"status": "approved", "offer": {"offer_id": uuid.uuid4().hex}}
         if message_type == "remittance.quote.request":
