@@ -18,7 +18,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -164,27 +164,32 @@ def load_generator(tool: str) -> tuple[str, Callable[[Target, int, int], LoadRes
 
 # -- the system under test -------------------------------------------------------------------
 
-def discover(base_url: str) -> dict[str, str]:
-    """Agent name -> URL, as the gateway at ``base_url`` lists them in ``/api/health``."""
+def discover(base_url: str, configured: Mapping[str, str]) -> dict[str, str]:
+    """Agent name -> URL for the gateway at ``base_url``: the configured addresses
+    (``agents.*`` settings) of the agents the gateway's ``/api/health`` lists. The
+    gateway itself does not publish addresses to anonymous callers."""
     try:
         body = httpx.get(f"{base_url}/api/health", timeout=10.0).json()
-        agents = {name: str(a["url"]).rstrip("/") for name, a in body["agents"].items()}
+        listed = set(body["agents"])
     except (httpx.HTTPError, ValueError, KeyError, TypeError, AttributeError) as exc:
         raise InputError(f"could not list the agents through {base_url}/api/health: {exc}",
                          hint="--url is the gateway's base URL, e.g. http://127.0.0.1:3000"
                          ) from exc
-    if "remittance" not in agents:
+    if "remittance" not in listed:
         raise InputError(f"the gateway at {base_url} lists no remittance agent "
-                         f"(it lists {', '.join(sorted(agents)) or 'none'})")
-    return agents
+                         f"(it lists {', '.join(sorted(listed)) or 'none'})")
+    return {name: configured[name].rstrip("/") for name in sorted(listed) if name in configured}
 
 
 @contextmanager
 def system_under_test(url: str | None) -> Iterator[tuple[str, str, str]]:
     """(gateway URL, remittance URL, description): ``url``'s, or an in-process system's."""
     if url is not None:
+        from zkredit.bootstrap import agent_urls
+        from zkredit.settings import load_settings
+
         base = url.rstrip("/")
-        yield base, discover(base)["remittance"], base
+        yield base, discover(base, agent_urls(load_settings()))["remittance"], base
         return
     from zkredit.demo.system import LiveSystem
 

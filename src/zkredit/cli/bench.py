@@ -146,8 +146,9 @@ def bench_http(
                                     help="Concurrent keep-alive connections."),
     url: str | None = typer.Option(
         None, "--url",
-        help="Gateway base URL of a running system; its agents are found through "
-             "/api/health. Default: start a system in this process."),
+        help="Gateway base URL of a running system; the agents it lists in /api/health "
+             "are reached at their configured addresses (agents.* settings, e.g. "
+             "AGENTS__REMITTANCE_PORT). Default: start a system in this process."),
     tool: str = typer.Option("auto", "--tool",
                              help="Load generator: auto (wrk when on PATH), wrk or builtin."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),

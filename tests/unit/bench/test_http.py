@@ -100,8 +100,7 @@ def target_app() -> FastAPI:
     @app.get("/api/health")
     async def health() -> JSONResponse:
         return JSONResponse({"status": "unhealthy", "agents": {
-            "remittance": {"status": "healthy", "url": "http://127.0.0.1:3003/"},
-            "worker": {"status": "unreachable", "url": "http://127.0.0.1:3001"}}},
+            "remittance": {"status": "healthy"}, "worker": {"status": "unreachable"}}},
             status_code=503)
 
     return app
@@ -142,13 +141,17 @@ def test_the_closed_loop_speaks_plain_http_only() -> None:
         asyncio.run(closed_loop("GET", "https://example.org/", None, 1, 0.1))
 
 
+CONFIGURED = {"remittance": "http://127.0.0.1:3003/", "worker": "http://127.0.0.1:3001",
+              "credit": "http://127.0.0.1:3002"}
+
+
 def test_discover_lists_agents_even_from_an_unhealthy_gateway(server: ThreadedServer) -> None:
-    assert discover(server.url) == {"remittance": "http://127.0.0.1:3003",
-                                    "worker": "http://127.0.0.1:3001"}
+    assert discover(server.url, CONFIGURED) == {"remittance": "http://127.0.0.1:3003",
+                                                "worker": "http://127.0.0.1:3001"}
 
 
 def test_discover_refuses_what_is_not_a_gateway(server: ThreadedServer) -> None:
     with pytest.raises(InputError, match="could not list the agents"):
-        discover(server.url + "/ok")
+        discover(server.url + "/ok", CONFIGURED)
     with pytest.raises(InputError, match="could not list the agents"):
-        discover(f"http://127.0.0.1:{free_port()}")
+        discover(f"http://127.0.0.1:{free_port()}", CONFIGURED)

@@ -1,5 +1,9 @@
 """Gateway: ``/api/health`` over every agent, and a small status dashboard.
 
+Both are public, so neither names an agent's address, probe path or error text
+(internal hosts and ports); operators see those on the dashboard's ``/operator``
+page, behind login.
+
 Both read the background prober's cache (see :mod:`.prober`), so a request costs no
 call to any agent, however many arrive.
 """
@@ -77,7 +81,7 @@ def create_app(agents: Callable[[], dict[str, str]], *, probe_interval_s: float 
         return JSONResponse(
             {"status": "healthy" if healthy else "unhealthy", "version": __version__,
              "probe_interval_s": prober.interval_s,
-             "agents": {name: p.to_json(now) for name, p in probes.items()}},
+             "agents": {name: p.to_json(now, detail=False) for name, p in probes.items()}},
             status_code=200 if healthy else 503,
         )
 
@@ -91,8 +95,7 @@ def create_app(agents: Callable[[], dict[str, str]], *, probe_interval_s: float 
         now = time.time()
         rows = "".join(
             f"<tr><td>{html.escape(n)}</td><td>{html.escape(p.status)}</td>"
-            f"<td>{p.age_s(now):.1f} s ago</td>"
-            f"<td><a href='{html.escape(p.url)}/docs'>{html.escape(p.url)}</a></td></tr>"
+            f"<td>{p.age_s(now):.1f} s ago</td></tr>"
             for n, p in probes.items()
         )
         return (
@@ -100,7 +103,7 @@ def create_app(agents: Callable[[], dict[str, str]], *, probe_interval_s: float 
             "body{font-family:system-ui;margin:2rem}td,th{padding:.3rem 1rem;"
             "border-bottom:1px solid #ddd}</style></head><body>"
             f"<h1>ZKredit {__version__}</h1><p>Privacy-preserving credit and remittance.</p>"
-            "<table><tr><th>agent</th><th>status</th><th>checked</th><th>API</th></tr>"
+            "<table><tr><th>agent</th><th>status</th><th>checked</th></tr>"
             f"{rows}</table></body></html>"
         )
 

@@ -37,18 +37,20 @@ class AgentProbe:
     def age_s(self, now: float) -> float:
         return max(0.0, now - self.checked_at)
 
-    def to_json(self, now: float) -> dict[str, object]:
+    def to_json(self, now: float, *, detail: bool = True) -> dict[str, object]:
+        """The probe; without ``detail`` (anonymous callers) no address, path or error text,
+        which name internal hosts and ports."""
         out: dict[str, object] = {
             "status": self.status,
-            "url": self.url,
             "checked_at": dt.datetime.fromtimestamp(self.checked_at, dt.UTC).isoformat(),
             "age_s": round(self.age_s(now), 3),
             "latency_ms": round(self.latency_ms, 1),
-            "path": self.path,
             "http_status": self.http_status,
         }
-        if self.error is not None:
-            out["error"] = self.error
+        if detail:
+            out.update(url=self.url, path=self.path)
+            if self.error is not None:
+                out["error"] = self.error
         return out
 
 
