@@ -71,9 +71,10 @@ class WebhookService:
     ) -> None:
         self.runtime = runtime
         self.metrics = metrics
-        self.client = client or httpx.Client(timeout=timeout_s, follow_redirects=False)
-        self.clock = clock
         self.egress = egress or EgressPolicy(public_only=False)
+        self.client = client or httpx.Client(timeout=timeout_s, follow_redirects=False,
+                                             transport=self.egress.transport())
+        self.clock = clock
         self.keyring = keyring
         """Seals subscriber secrets at rest (``ENCRYPTION_KEY``); None keeps them as given."""
 
@@ -173,7 +174,7 @@ class WebhookService:
             TIMESTAMP_HEADER: str(int(sent_at.timestamp())),
             EVENT_HEADER: EVENT_TYPE,
         }
-        self.egress.check(url)  # again: the name may point somewhere else by now
+        self.egress.check(url)  # again, and the connect goes only where the check allowed
         try:
             response = self.client.post(url, content=body, headers=headers)
         except httpx.HTTPError as exc:

@@ -237,3 +237,33 @@ def test_start_up_resumes_a_transfer_left_between_two_steps(system: System) -> N
         )
     assert system.remittance.pipeline.resume() == 1
     assert system.wait("tr_orphan").state == "completed"
+
+
+def test_a_webhook_name_rebound_to_loopback_after_its_checks_gets_no_delivery(
+    system: System,
+) -> None:
+    """Issue 9: delivery checked the name, then httpx resolved it again to connect, so a
+    name re-pointed at 127.0.0.1 in between was delivered to (DNS rebinding)."""
+    from sqlalchemy import select
+
+    from tests.unit.agents.common.test_egress import Rebinding
+    from zkredit.agents.common.egress import EgressPolicy, EgressRefused
+    from zkredit.agents.remittance.models import TransferEventRow
+    from zkredit.agents.remittance.webhooks import WebhookService
+
+    rebinding = Rebinding(public_answers=2)  # the registration check, the delivery check
+    hooks = WebhookService(system.remittance.runtime, system.remittance.metrics,
+                           egress=EgressPolicy(public_only=True, resolve=rebinding))
+    try:
+        hook = hooks.register(WebhookIn(url="https://rebind.example/hook",
+                                        secret="s3cret-for-webhooks"), "worker")
+        reply = system.remittance.remittance.disburse(SAMUEL_PAYOUT, "credit")
+        assert system.wait(reply.transfer_id).state == "completed"
+        with system.remittance.runtime.db.session() as s:
+            event_id = s.scalars(select(TransferEventRow.id).where(
+                TransferEventRow.transfer_id == reply.transfer_id)).first()
+        with pytest.raises(EgressRefused, match=r"resolves to 127\.0\.0\.1"):
+            hooks.deliver({"webhook_id": hook.id, "event_id": event_id})
+    finally:
+        hooks.close()
+    assert rebinding.lookups == 3  # the connect used the checked lookup, not its own
