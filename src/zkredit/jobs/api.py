@@ -42,6 +42,12 @@ Handler = Callable[[JsonObject], JsonObject | None]
 DEFAULT_MAX_ATTEMPTS = 5
 DEFAULT_TIMEOUT_S = 600.0
 DEFAULT_QUEUE = "default"
+WEBHOOK_QUEUE = "webhooks"
+
+ISOLATED_QUEUES: dict[str, int] = {WEBHOOK_QUEUE: 1}
+"""Queues whose jobs run on threads of their own (this many per consuming process), never
+on the threads that carry money flows: a slow or dead webhook receiver holds a delivery
+for its whole timeout, and must not delay a payout or a proof."""
 
 
 class JobState(StrEnum):

@@ -7,6 +7,9 @@ picked up by the next process that starts an executor on the same database,
 once the dead process's lease has expired. Several processes may share one
 database; the compare-and-set claim lets exactly one of them run each attempt.
 
+Queues in :data:`zkredit.jobs.api.ISOLATED_QUEUES` (webhook deliveries) get threads of
+their own; every other queue shares the ``workers`` threads.
+
 Threads share the GIL, so CPU-bound handlers (proving) should hand the work to
 :class:`zkredit.zk.pool.ProverPool` rather than expect parallelism from
 ``workers``.
@@ -20,6 +23,7 @@ import time
 from collections.abc import Callable
 from datetime import datetime
 
+from zkredit.jobs.api import ISOLATED_QUEUES
 from zkredit.jobs.backoff import BackoffPolicy
 from zkredit.jobs.core import StoreQueue
 from zkredit.jobs.record import JobRecord, utcnow
@@ -65,10 +69,20 @@ class InProcessQueue(StoreQueue):
         self._stopping.clear()
         self._run_startup()
         self.keeper.start()
-        for i in range(self.workers):
-            thread = threading.Thread(target=self._loop, name=f"zkredit-job-{i}", daemon=True)
-            thread.start()
-            self._threads.append(thread)
+        pools = [(None, self.workers), *ISOLATED_QUEUES.items()]
+        for queue, count in pools:
+            for i in range(count):
+                name = f"zkredit-job-{queue}-{i}" if queue else f"zkredit-job-{i}"
+                thread = threading.Thread(target=self._loop, args=(queue,), name=name,
+                                          daemon=True)
+                thread.start()
+                self._threads.append(thread)
+
+    def _kinds(self, queue: str | None) -> list[str]:
+        """The kinds a pool runs: ``queue``'s, or (None) those of every shared queue."""
+        return [kind for kind in self.kinds
+                if (self.spec(kind).queue == queue if queue is not None
+                    else self.spec(kind).queue not in ISOLATED_QUEUES)]
 
     def stop(self, timeout: float = 30.0) -> None:
         self._stopping.set()
@@ -87,18 +101,18 @@ class InProcessQueue(StoreQueue):
     def _deliver(self, record: JobRecord, at: datetime | None) -> None:
         self._kick.set()
 
-    def _loop(self) -> None:
+    def _loop(self, queue: str | None = None) -> None:
         while not self._stopping.is_set():
             try:
-                ran = self._work_once()
+                ran = self._work_once(queue)
             except Exception:  # a store hiccup must not kill the worker thread
                 log.exception("job worker loop failed; retrying in %s s", self.poll_s)
                 ran = False
             if not ran:
-                self._idle()
+                self._idle(queue)
 
-    def _work_once(self) -> bool:
-        kinds = self.kinds
+    def _work_once(self, queue: str | None = None) -> bool:
+        kinds = self._kinds(queue)
         if not kinds:
             return False
         now = self.machine.clock()
@@ -109,9 +123,9 @@ class InProcessQueue(StoreQueue):
                 return True
         return False
 
-    def _idle(self) -> None:
+    def _idle(self, queue: str | None = None) -> None:
         timeout = self.poll_s
-        kinds = self.kinds
+        kinds = self._kinds(queue)
         nxt = self.jobs.next_due_at(kinds) if kinds else None
         if nxt is not None:
             until = (nxt - self.machine.clock()).total_seconds()

@@ -36,7 +36,7 @@ import redis
 from dramatiq.brokers.redis import RedisBroker
 from dramatiq.middleware import Interrupt, Retries, ShutdownNotifications, TimeLimit
 
-from zkredit.jobs.api import DEFAULT_TIMEOUT_S, JobId, JobSpec, JobState
+from zkredit.jobs.api import DEFAULT_TIMEOUT_S, ISOLATED_QUEUES, JobId, JobSpec, JobState
 from zkredit.jobs.backoff import BackoffPolicy
 from zkredit.jobs.core import StoreQueue
 from zkredit.jobs.record import JobRecord, utcnow
@@ -113,6 +113,7 @@ class RedisJobQueue(StoreQueue):
         )
         self._actors: dict[str, dramatiq.Actor[[str], None]] = {}
         self._worker: dramatiq.Worker | None = None
+        self._workers: list[dramatiq.Worker] = []
         self._stopping = threading.Event()
         self._sweeper: threading.Thread | None = None
 
@@ -191,18 +192,24 @@ class RedisJobQueue(StoreQueue):
             return
         self._run_startup()
         self.broker.emit_after("process_boot")
-        queues = set(self.options.queues) if self.options.queues else None
-        worker = dramatiq.Worker(
-            self.broker,
-            queues=queues,
-            worker_threads=threads,
-            worker_timeout=self.options.worker_timeout_ms,
-        )
-        # Long CPU-bound jobs: hold at most one waiting message per thread, so
-        # idle workers elsewhere get the rest.
-        worker.queue_prefetch = threads
-        worker.start()
-        self._worker = worker
+        consumed = set(self.options.queues) if self.options.queues else {
+            self.spec(kind).queue for kind in self.kinds}
+        shared = consumed - set(ISOLATED_QUEUES)
+        pools = ([(shared, threads)] if shared else []) + [
+            ({queue}, count) for queue, count in ISOLATED_QUEUES.items() if queue in consumed]
+        for queues, count in pools:  # an isolated queue gets a dramatiq worker of its own
+            worker = dramatiq.Worker(
+                self.broker,
+                queues=queues,
+                worker_threads=count,
+                worker_timeout=self.options.worker_timeout_ms,
+            )
+            # Long CPU-bound jobs: hold at most one waiting message per thread, so
+            # idle workers elsewhere get the rest.
+            worker.queue_prefetch = count
+            worker.start()
+            self._workers.append(worker)
+        self._worker = self._workers[0] if self._workers else None
         self.keeper.start()
         self._stopping.clear()
         self._sweeper = threading.Thread(target=self._sweep, name="zkredit-job-sweep", daemon=True)
@@ -210,9 +217,10 @@ class RedisJobQueue(StoreQueue):
 
     def stop(self, timeout: float = 30.0) -> None:
         self._stopping.set()
-        if self._worker is not None:
-            self._worker.stop(timeout=int(timeout * 1000))
-            self._worker = None
+        for worker in self._workers:
+            worker.stop(timeout=int(timeout * 1000))
+        self._workers = []
+        self._worker = None
         if self._sweeper is not None:
             self._sweeper.join(timeout=5)
             self._sweeper = None

@@ -29,7 +29,7 @@ from zkredit.jobs import (
     UnknownJobKindError,
     current_job,
 )
-from zkredit.jobs.api import JobId
+from zkredit.jobs.api import WEBHOOK_QUEUE, JobId
 from zkredit.jobs.core import StoreQueue
 
 WAIT_S = 10.0  # generous bound; a passing test takes milliseconds
@@ -76,6 +76,37 @@ class JobQueueSuite:
         assert (status.state, status.attempts, status.result) == (JobState.DONE, 1, {"value": 42})
         assert status.last_error is None
         assert q.dead_letters() == []
+
+    def test_stuck_webhook_deliveries_do_not_hold_up_other_jobs(
+        self, make_queue: MakeQueue
+    ) -> None:
+        """Issue 9: deliveries shared the money flows' threads; three hung receivers
+        (more than the pool's threads) stopped every payout until they timed out."""
+        q = make_queue()
+        release = threading.Event()
+        started = Calls()
+
+        def hung_receiver(payload: JsonObject) -> JsonObject:
+            started.bump()
+            release.wait(WAIT_S * 3)
+            return {}
+
+        q.register("deliver", hung_receiver, queue=WEBHOOK_QUEUE)
+        q.register("payout", lambda p: {"paid": p["n"]})
+        q.start()
+        try:
+            hung = [q.enqueue("deliver", {"n": i}) for i in range(3)]
+            deadline = time.monotonic() + WAIT_S
+            while started.n < 1 and time.monotonic() < deadline:
+                time.sleep(0.01)
+            assert started.n >= 1, "no delivery started"
+            payout = q.wait(q.enqueue("payout", {"n": 7}), WAIT_S)
+            assert (payout.state, payout.result) == (JobState.DONE, {"paid": 7})
+            assert started.n == 1, "deliveries ran on more threads than their queue's own"
+        finally:
+            release.set()
+        for job in hung:
+            assert q.wait(job, WAIT_S).state == JobState.DONE
 
     def test_none_result_is_success(self, make_queue: MakeQueue) -> None:
         q = make_queue()

@@ -27,6 +27,7 @@ from zkredit.agents.worker.vault import Keyring
 from zkredit.domain.fees import FeeSchedule
 from zkredit.domain.fx import RateProvider, SnapshotRateProvider
 from zkredit.domain.sanctions import SanctionsList, WalletDenyList
+from zkredit.jobs.api import WEBHOOK_QUEUE
 
 NAME = "remittance"
 DEFAULT_URL = "http://127.0.0.1:3003"
@@ -86,7 +87,8 @@ def build_services(
         clock=clock,
     )
     pipeline.register()
-    runtime.jobs.register(DELIVER_JOB, webhooks.deliver, max_attempts=8)
+    runtime.jobs.register(DELIVER_JOB, webhooks.deliver, max_attempts=8,
+                          queue=WEBHOOK_QUEUE)  # its own threads: never delays a transfer
     pipeline.resume()  # transfers a previous process left between two steps
     card = AgentCard(
         name=NAME,
