@@ -107,13 +107,18 @@ def guarded(tmp_path: Path) -> Iterator[WorkerService]:
         close_runtime(runtime)
 
 
-def run_loan(service: WorkerService, lender: ProbingLender) -> dict[str, Any]:
+def run_loan(service: WorkerService, lender: ProbingLender, *,
+             refused: bool = True) -> dict[str, Any]:
+    """Open one loan with ``lender``; a refused one enqueues no proving and sends no more."""
     service.runtime.peers = lender  # type: ignore[assignment]
     ident = service.create_identity("samuel")
     app_id = service.apply_for_loan(ident.id, "credit", 250_000_000, "NGN", 24, {})
     fanned: list[Any] = []
     service._fan_out = lambda *args: fanned.append(args)  # type: ignore[method-assign]
     result = service._job_loan_run({"application_id": app_id})
+    if not refused:
+        assert [kind for kind, *_ in fanned] == ["loan"]
+        return {"result": result, **service.loan(app_id)}
     with service.runtime.db.session() as s:
         row = s.get(LoanApplicationRow, app_id)
         assert row is not None
@@ -134,7 +139,7 @@ def test_a_lender_probing_with_a_raised_min_score_gets_no_proof(guarded: WorkerS
 
 
 def test_the_registered_policy_today_goes_on_to_proving(guarded: WorkerService) -> None:
-    loan = run_loan_expecting_fan_out(guarded, ProbingLender(REGISTERED, NOW.date()))
+    loan = run_loan(guarded, ProbingLender(REGISTERED, NOW.date()), refused=False)
 
     assert loan["status"] == "proving"
 
@@ -144,17 +149,6 @@ def test_a_lender_asking_for_a_far_off_date_gets_no_proof(guarded: WorkerService
 
     assert loan["status"] == "failed"
     assert "dated 2023-12-07, but today is 2026-12-07" in loan["error"]
-
-
-def run_loan_expecting_fan_out(service: WorkerService, lender: ProbingLender) -> dict[str, Any]:
-    service.runtime.peers = lender  # type: ignore[assignment]
-    ident = service.create_identity("samuel")
-    app_id = service.apply_for_loan(ident.id, "credit", 250_000_000, "NGN", 24, {})
-    fanned: list[Any] = []
-    service._fan_out = lambda *args: fanned.append(args)  # type: ignore[method-assign]
-    service._job_loan_run({"application_id": app_id})
-    assert [kind for kind, *_ in fanned] == ["loan"]
-    return service.loan(app_id)
 
 
 def kyc_credential(service: WorkerService) -> tuple[str, SignedCredential]:
