@@ -2,21 +2,49 @@
 
 from __future__ import annotations
 
+import sys
+
 import typer
 
 from zkredit.cli.output import console, progress_bar
+from zkredit.errors import ZKError
 from zkredit.settings import load_settings
-from zkredit.zk.ceremony import Ceremony
+from zkredit.zk.ceremony import Beacon, Ceremony
 from zkredit.zk.manifest import CircuitCatalog
 from zkredit.zk.toolchain import NodeTools
+
+
+def _beacon(number: int | None, block_hash: str | None) -> Beacon | None:
+    if number is None and block_hash is None:
+        return None
+    if number is None or block_hash is None:
+        raise typer.BadParameter(
+            "give both --beacon-block-number and --beacon-block-hash, or neither"
+        )
+    try:
+        return Beacon.from_block(number, block_hash)
+    except ZKError as exc:
+        raise typer.BadParameter(str(exc)) from None
 
 
 def ceremony(
     fresh_ptau: bool = typer.Option(
         False, "--fresh-ptau", help="Also redo phase 1 (powers of tau); takes ~10 minutes."
     ),
-    beacon: str | None = typer.Option(
-        None, "--beacon", help="Hex beacon for the final contribution (default: source hash)."
+    beacon_block_number: int | None = typer.Option(
+        None, "--beacon-block-number", help="Number of the public block whose hash is the beacon."
+    ),
+    beacon_block_hash: str | None = typer.Option(
+        None,
+        "--beacon-block-hash",
+        help="0x + 64 hex: hash of that block, unknown before it was mined "
+        "(default: a predictable hash of the circuit sources).",
+    ),
+    entropy_stdin: bool = typer.Option(
+        False,
+        "--entropy-stdin",
+        help="Read extra entropy text from stdin and mix it with os.urandom "
+        "(it is never passed on a command line).",
     ),
 ) -> None:
     """Run the Groth16 trusted setup and write circuits/keys/.
@@ -26,10 +54,12 @@ def ceremony(
     keys, the contribution transcript and MANIFEST.json. The outputs are committed;
     CI never re-runs this.
     """
+    beacon = _beacon(beacon_block_number, beacon_block_hash)
+    extra = sys.stdin.read() if entropy_stdin else ""
     settings = load_settings()
     catalog = CircuitCatalog.load(settings.zk.circuits_manifest, settings.zk.keys_dir)
     tools = NodeTools.find(settings.zk.node_bin)
-    cer = Ceremony(tools, catalog, fresh_ptau=fresh_ptau, beacon=beacon)
+    cer = Ceremony(tools, catalog, fresh_ptau=fresh_ptau, beacon=beacon, extra_entropy=extra)
     with progress_bar("ceremony", cer.steps()) as bar:
         task = bar.task_ids[0]
 

@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
-import secrets
 import shutil
 import tempfile
 from collections.abc import Callable
@@ -94,6 +94,58 @@ def default_beacon(catalog: CircuitCatalog) -> str:
     return h.hexdigest()
 
 
+PREDICTABLE_BEACON = "predictable (source hash)"
+_BLOCK_HASH = re.compile(r"^0x[0-9a-fA-F]{64}$")
+
+
+def contribution_entropy(extra: str = "") -> str:
+    """Entropy for one contribution: 32 bytes of ``os.urandom`` plus optional user text.
+
+    It goes to snarkjs on stdin (its "Enter a random text" prompt), never on argv,
+    where any local user could read it from ``/proc/<pid>/cmdline``.
+    """
+    text = os.urandom(32).hex()
+    extra = " ".join(extra.split())  # one line: the prompt reads up to the first newline
+    return f"{text} {extra}" if extra else text
+
+
+@dataclass(frozen=True)
+class Beacon:
+    """The value of the final phase-2 contribution and where it came from."""
+
+    value: str
+    source: str
+    block_number: int | None = None
+    block_hash: str | None = None
+    iterations: int = BEACON_ITERATIONS
+
+    @classmethod
+    def from_block(cls, number: int, block_hash: str) -> Beacon:
+        """A public block hash nobody could know before the block was mined."""
+        if number < 0:
+            raise ZKError(f"beacon block number must be non-negative, got {number}")
+        if not _BLOCK_HASH.match(block_hash):
+            raise ZKError(
+                f"beacon block hash must be 0x followed by 64 hex digits, got {block_hash!r}"
+            )
+        h = block_hash.lower()
+        return cls(value=h[2:], source="block", block_number=number, block_hash=h)
+
+    @classmethod
+    def predictable(cls, catalog: CircuitCatalog) -> Beacon:
+        return cls(value=default_beacon(catalog), source=PREDICTABLE_BEACON)
+
+    def record(self) -> dict[str, Any]:
+        """Fields for transcript.json and MANIFEST.json's phase2 section."""
+        return {
+            "beacon": self.value,
+            "beacon_source": self.source,
+            "beacon_block_number": self.block_number,
+            "beacon_block_hash": self.block_hash,
+            "beacon_iterations": self.iterations,
+        }
+
+
 @dataclass
 class Ceremony:
     """Runs phase 1 (optional) and phase 2 for every circuit into ``catalog.keys_dir``."""
@@ -102,7 +154,8 @@ class Ceremony:
     catalog: CircuitCatalog
     progress: Progress = lambda _msg: None
     fresh_ptau: bool = False
-    beacon: str | None = None
+    beacon: Beacon | None = None
+    extra_entropy: str = ""
 
     def steps(self) -> int:
         per_circuit = 3 + PHASE2_CONTRIBUTIONS + 1  # compile, setup, contribs, beacon, export
@@ -119,7 +172,7 @@ class Ceremony:
         with tempfile.TemporaryDirectory(prefix="zkredit-ceremony-") as tmp:
             work = Path(tmp)
             ptau = self._phase1(work, transcript)
-            beacon = self.beacon or default_beacon(self.catalog)
+            beacon = self.beacon or Beacon.predictable(self.catalog)
             circuits: dict[str, dict[str, str]] = {}
             for name in self.catalog.names():
                 circuits[name] = self._phase2(name, work, ptau, beacon, transcript)
@@ -133,11 +186,7 @@ class Ceremony:
                 "power": required_power(self.catalog),
                 "sha256": sha256_file(ptau),
             },
-            "phase2": {
-                "contributions": PHASE2_CONTRIBUTIONS,
-                "beacon": beacon,
-                "beacon_iterations": BEACON_ITERATIONS,
-            },
+            "phase2": {"contributions": PHASE2_CONTRIBUTIONS, **beacon.record()},
             "sources": sources_digest(self.catalog),
             "circuits": circuits,
             "transcript_sha256": sha256_file(keys / "transcript.json"),
@@ -168,7 +217,7 @@ class Ceremony:
                 src,
                 dst,
                 f"--name=zkredit phase1 #{i}",
-                f"-e={secrets.token_hex(32)}",
+                input=contribution_entropy(self.extra_entropy) + "\n",
             )
             transcript.append(
                 {"phase": 1, "step": f"contribution {i}", "hashes": contribution_hashes(out)}
@@ -189,7 +238,7 @@ class Ceremony:
         return final
 
     def _phase2(
-        self, name: str, work: Path, ptau: Path, beacon: str, transcript: list[dict[str, Any]]
+        self, name: str, work: Path, ptau: Path, beacon: Beacon, transcript: list[dict[str, Any]]
     ) -> dict[str, str]:
         sj = self.tools.snarkjs
         self.progress(f"{name}: compile (--O2)")
@@ -210,7 +259,7 @@ class Ceremony:
                 zk[i - 1],
                 zk[i],
                 f"--name=zkredit {name} #{i}",
-                f"-e={secrets.token_hex(32)}",
+                input=contribution_entropy(self.extra_entropy) + "\n",
             )
             transcript.append(
                 {
@@ -227,12 +276,18 @@ class Ceremony:
             "beacon",
             zk[-1],
             final,
-            beacon,
-            str(BEACON_ITERATIONS),
+            beacon.value,
+            str(beacon.iterations),
             f"-n=zkredit {name} beacon",
         )
         transcript.append(
-            {"phase": 2, "circuit": name, "step": "beacon", "hashes": contribution_hashes(out)}
+            {
+                "phase": 2,
+                "circuit": name,
+                "step": "beacon",
+                **beacon.record(),
+                "hashes": contribution_hashes(out),
+            }
         )
         self.progress(f"{name}: export verification key")
         vkey = self.catalog.artifact_path(name, "vkey")

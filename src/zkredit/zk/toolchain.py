@@ -66,17 +66,27 @@ class NodeTools:
     def circomlib(self) -> Path:
         return self.node_modules / "circomlib" / "circuits"
 
-    def snarkjs(self, *args: str | Path, cwd: Path | None = None) -> str:
-        """Run a snarkjs command and return its combined output."""
-        return self._run([self.node, str(self.snarkjs_cli), *map(str, args)], cwd)
+    def snarkjs(self, *args: str | Path, cwd: Path | None = None, input: str | None = None) -> str:
+        """Run a snarkjs command and return its combined output.
+
+        ``input`` is written to the process's stdin (the entropy prompt of
+        ``contribute`` reads it there, so secrets never appear on argv).
+        """
+        return self._run([self.node, str(self.snarkjs_cli), *map(str, args)], cwd, input)
 
     def circom(self, *args: str | Path, cwd: Path | None = None) -> str:
         """Run the circom 2 compiler (WASM build from npm) and return its output."""
         return self._run([self.node, str(self.circom_cli), *map(str, args)], cwd)
 
-    def _run(self, cmd: Sequence[str], cwd: Path | None) -> str:
+    def _run(self, cmd: Sequence[str], cwd: Path | None, input: str | None = None) -> str:
         proc = subprocess.run(
-            cmd, cwd=cwd, capture_output=True, text=True, check=False, timeout=3600
+            cmd,
+            cwd=cwd,
+            input=input,
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=3600,
         )
         out = proc.stdout + proc.stderr
         if proc.returncode != 0 or "[ERROR]" in out:
