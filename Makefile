@@ -46,7 +46,7 @@ contracts: setup
 	node tools/contracts/build.mjs
 
 ceremony: setup
-	$(BIN)/zkredit ceremony
+	$(BIN)/zkredit ceremony run
 
 chain: setup
 	$(BIN)/zkredit chain up

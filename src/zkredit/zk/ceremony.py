@@ -64,6 +64,69 @@ def contribution_hashes(output: str) -> list[str]:
     return hashes
 
 
+_CONTRIB_LINE = re.compile(r"contribution #(\d+) (.*):\s*$")
+_BEACON_GEN = re.compile(r"Beacon generator: ([0-9a-fA-F]+)")
+_BEACON_EXP = re.compile(r"Beacon iterations Exp: (\d+)")
+
+
+@dataclass
+class KeyCheck:
+    """What ``snarkjs zkey verify`` reported for one circuit's zkey."""
+
+    circuit: str
+    ok: bool
+    contributions: list[dict[str, Any]]
+    error: str = ""
+
+
+def parse_zkey_verify(output: str) -> list[dict[str, Any]]:
+    """Contributions (number, name, hash, beacon) printed by ``snarkjs zkey verify``, in order."""
+    lines = _ANSI.sub("", output).splitlines()
+    found: list[dict[str, Any]] = []
+    for i, line in enumerate(lines):
+        m = _CONTRIB_LINE.search(line)
+        if not m:
+            continue
+        groups = [g.group(1) for ln in lines[i + 1 : i + 5] if (g := _HASH_LINE.match(ln))]
+        entry: dict[str, Any] = {
+            "number": int(m.group(1)),
+            "name": m.group(2).strip(),
+            "hash": "".join("".join(g.split()) for g in groups) if len(groups) == 4 else "",
+        }
+        for ln in lines[i + 5 : i + 8]:
+            if "contribution #" in ln:
+                break
+            if b := _BEACON_GEN.search(ln):
+                entry["beacon"] = b.group(1)
+            if e := _BEACON_EXP.search(ln):
+                entry["beacon_iterations"] = int(e.group(1))
+        found.append(entry)
+    return sorted(found, key=lambda c: c["number"])
+
+
+def verify_keys(tools: NodeTools, catalog: CircuitCatalog) -> list[KeyCheck]:
+    """Run ``snarkjs zkey verify <r1cs> <ptau> <zkey>`` on every committed circuit."""
+    ptau = catalog.keys_dir / ptau_name(required_power(catalog))
+    checks: list[KeyCheck] = []
+    for name in catalog.names():
+        try:
+            out = tools.snarkjs(
+                "zkey",
+                "verify",
+                catalog.artifact_path(name, "r1cs"),
+                ptau,
+                catalog.artifact_path(name, "zkey"),
+            )
+        except ZKError as exc:
+            checks.append(KeyCheck(name, False, [], str(exc)))
+            continue
+        ok = "ZKey Ok!" in _ANSI.sub("", out)
+        checks.append(
+            KeyCheck(name, ok, parse_zkey_verify(out), "" if ok else "snarkjs did not say ZKey Ok")
+        )
+    return checks
+
+
 def compile_circuit(tools: NodeTools, catalog: CircuitCatalog, name: str, out_dir: Path) -> None:
     """Compile one circuit with circom ``--O2`` to r1cs, wasm and sym in ``out_dir``."""
     out_dir.mkdir(parents=True, exist_ok=True)

@@ -107,3 +107,60 @@ def test_default_beacon_is_labelled_predictable(tmp_catalog: CircuitCatalog) -> 
 def test_bad_beacon_block_is_refused(number: int, block_hash: str) -> None:
     with pytest.raises(ZKError, match="beacon block"):
         Beacon.from_block(number, block_hash)
+
+
+ZKEY_VERIFY_OUTPUT = """\
+[INFO]  snarkJS: -------------------------
+[INFO]  snarkJS: contribution #3 zkredit collateral beacon:
+\t\t33c17893 ef47fbf2 d9c21d2c a2e19990
+\t\tbabe8e79 2b5a0ff9 f0a72108 7e2e5138
+\t\te430819f a1fa3220 f6fee62d a16900e3
+\t\t4c2863d9 7097ef2c 6d9ffd94 8ba96196
+[INFO]  snarkJS: Beacon generator: a29d9e2a435dfd430ae7c1896cc7f0d780b9ddbe74ded40add1360e3bc80e590
+[INFO]  snarkJS: Beacon iterations Exp: 10
+[INFO]  snarkJS: -------------------------
+[INFO]  snarkJS: contribution #2 zkredit collateral #2:
+\t\t5fdfe40e 66e4125e be0cc888 cc412e90
+\t\t645f7902 e843010b 8aa56869 d590ccf9
+\t\t4ebd2ef0 9befb5ae 6e151840 f04c1b81
+\t\t532114ce 64394350 1eb3444e 9b30bc22
+[INFO]  snarkJS: -------------------------
+[INFO]  snarkJS: contribution #1 zkredit collateral #1:
+\t\t7adb6128 7ea6fea7 bb3cfea8 958aa7d2
+\t\t440d31bb 958aa5f6 44ca2dd9 c2a54df5
+\t\t47858ff4 8c7a3a16 016cfd97 21075d89
+\t\t966ed147 36bbe35d 60c0565a 738db4dd
+[INFO]  snarkJS: -------------------------
+[INFO]  snarkJS: ZKey Ok!
+"""
+
+
+def test_zkey_verify_output_is_parsed() -> None:
+    from zkredit.zk.ceremony import parse_zkey_verify
+
+    found = parse_zkey_verify(ZKEY_VERIFY_OUTPUT)
+    assert [c["name"] for c in found] == [
+        "zkredit collateral #1",
+        "zkredit collateral #2",
+        "zkredit collateral beacon",
+    ]
+    assert all(len(c["hash"]) == 128 for c in found)
+    assert found[0]["hash"].startswith("7adb61287ea6fea7")
+    assert found[2]["beacon"].startswith("a29d9e2a") and found[2]["beacon_iterations"] == 10
+    assert "beacon" not in found[0]
+
+
+def test_ceremony_verify_fails_with_a_sentence(monkeypatch: pytest.MonkeyPatch) -> None:
+    from typer.testing import CliRunner
+
+    from zkredit.cli import ceremony as cli
+    from zkredit.zk.toolchain import NodeTools
+
+    class Broken:
+        def snarkjs(self, *args: str | Path, **_: Any) -> str:
+            raise ZKError("`zkey verify` failed:\n[ERROR] snarkJS: Invalid contribution")
+
+    monkeypatch.setattr(NodeTools, "find", classmethod(lambda cls, *a, **k: Broken()))
+    result = CliRunner().invoke(cli.app, ["verify"])
+    assert result.exit_code != 0
+    assert "do not verify" in result.output
