@@ -148,7 +148,7 @@ def bench_http(
         None, "--url",
         help="Gateway base URL of a running system; the agents it lists in /api/health "
              "are reached at their configured addresses (agents.* settings, e.g. "
-             "AGENTS__REMITTANCE_PORT). Default: start a system in this process."),
+             "REMITTANCE_AGENT_PORT). Default: start a system in this process."),
     tool: str = typer.Option("auto", "--tool",
                              help="Load generator: auto (wrk when on PATH), wrk or builtin."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),

@@ -24,12 +24,17 @@ FIELDS = {"label", "method", "url", "requests", "errors", "duration_s", "p50_ms"
 SHORT = ("--duration", "1", "--connections", "2")
 
 
-def bench(*args: str) -> subprocess.CompletedProcess[str]:
+def bench(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "zkredit.cli.main", "bench", "http", *args],
         cwd=ROOT, capture_output=True, text=True, timeout=300,
-        env={**os.environ, "COLUMNS": "200"},
+        env={**os.environ, "COLUMNS": "200", **(env or {})},
     )
+
+
+def configured(system: LiveSystem) -> dict[str, str]:
+    """The system's agent ports as settings: the gateway publishes no addresses."""
+    return {"REMITTANCE_AGENT_PORT": str(system.ports["remittance"])}
 
 
 def assert_clean_report(report: dict[str, Any]) -> None:
@@ -61,7 +66,8 @@ def gateway_url(system: LiveSystem) -> str:
 
 
 def test_builtin_generator_against_a_running_system(system: LiveSystem) -> None:
-    r = bench("--json", *SHORT, "--tool", "builtin", "--url", gateway_url(system))
+    r = bench("--json", *SHORT, "--tool", "builtin", "--url", gateway_url(system),
+              env=configured(system))
     assert r.returncode == 0, r.stderr
     report = json.loads(r.stdout)
     assert report["tool"] == "builtin"
@@ -69,15 +75,18 @@ def test_builtin_generator_against_a_running_system(system: LiveSystem) -> None:
     assert_clean_report(report)
 
 
-def test_wrk_against_a_running_system(system: LiveSystem) -> None:
+def test_wrk_against_a_running_system(system: LiveSystem,
+                                      monkeypatch: pytest.MonkeyPatch) -> None:
     require(shutil.which("wrk") is not None, "wrk is not installed (apt-get install wrk)")
+    for name, value in configured(system).items():
+        monkeypatch.setenv(name, value)
     report = run_http_bench(gateway_url(system), duration_s=1, connections=2, tool="wrk")
     assert report["tool"].startswith("wrk")
     assert_clean_report(report)
 
 
 def test_human_mode_prints_a_table_and_progress_on_stderr(system: LiveSystem) -> None:
-    r = bench(*SHORT, "--tool", "builtin", "--url", gateway_url(system))
+    r = bench(*SHORT, "--tool", "builtin", "--url", gateway_url(system), env=configured(system))
     assert r.returncode == 0, r.stderr
     assert "remittance POST /quotes" in r.stdout
     assert "ratio" in r.stdout
