@@ -59,7 +59,9 @@ class InProcessQueue(StoreQueue):
             raise ValueError(f"workers must be at least 1, got {workers}")
         self.workers = workers
         self.poll_s = poll_s
-        self._kick = threading.Event()
+        # One wake-up per pool: a pool clearing its event must not swallow another's kick.
+        self._kicks: dict[str | None, threading.Event] = {
+            queue: threading.Event() for queue in (None, *ISOLATED_QUEUES)}
         self._stopping = threading.Event()
         self._threads: list[threading.Thread] = []
 
@@ -86,7 +88,8 @@ class InProcessQueue(StoreQueue):
 
     def stop(self, timeout: float = 30.0) -> None:
         self._stopping.set()
-        self._kick.set()
+        for kick in self._kicks.values():
+            kick.set()
         deadline = time.monotonic() + timeout
         for thread in self._threads:
             thread.join(max(0.0, deadline - time.monotonic()))
@@ -99,7 +102,8 @@ class InProcessQueue(StoreQueue):
         self.keeper.stop()
 
     def _deliver(self, record: JobRecord, at: datetime | None) -> None:
-        self._kick.set()
+        queue = self.spec(record.kind).queue if record.kind in self.kinds else None
+        self._kicks[queue if queue in ISOLATED_QUEUES else None].set()
 
     def _loop(self, queue: str | None = None) -> None:
         while not self._stopping.is_set():
@@ -130,5 +134,6 @@ class InProcessQueue(StoreQueue):
         if nxt is not None:
             until = (nxt - self.machine.clock()).total_seconds()
             timeout = min(timeout, max(until, 0.001))
-        self._kick.wait(timeout)
-        self._kick.clear()
+        kick = self._kicks[queue]
+        kick.wait(timeout)
+        kick.clear()
