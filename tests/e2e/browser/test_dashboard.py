@@ -97,13 +97,14 @@ def onboard(page: Any, system: Any, folder: Path, name: str, birth: tuple[int, i
     return identity_id
 
 
-def fill_send(page: Any, identity_id: str, amount: str, receive: str = "PHP") -> None:
+def fill_send(page: Any, identity_id: str, amount: str, receive: str = "PHP",
+              recipient: str = "Juan Rodriguez") -> None:
     page.get_by_label("Send as (your identity)").select_option(identity_id)
     page.get_by_label("You send (currency)").fill("SGD")
     page.get_by_label("They receive (currency)").fill(receive)
     page.get_by_label("The amount is what").select_option("receive")
     page.get_by_label("Amount", exact=True).fill(amount)
-    page.get_by_label("Name", exact=True).fill("Juan Rodriguez")
+    page.get_by_label("Name", exact=True).fill(recipient)
     page.get_by_label("Account number").fill("1234567890")
     page.get_by_label("Bank or provider").fill("Banco de Oro")
     page.get_by_label("Country (two letters)").fill("PH")
@@ -239,6 +240,104 @@ def test_staff_pages(browser: Any, system: Any, screenshots: Path) -> None:
     assert rex.locator("#payouts tbody tr a").count() >= 1
     shot(rex, screenshots, "receiver-payouts")
     rex.close()
+
+
+SANCTIONS_NEAR_MATCH = "Viktor Dragunoff"
+"""Close to a packaged sample sanctions entry: the transfer is held for review."""
+
+
+def send_held(page: Any, system: Any, identity_id: str, amount: str) -> None:
+    """Send to a near match of a sanctioned name and wait until the transfer is held."""
+    page.goto(gateway(system) + "/worker/send")
+    fill_send(page, identity_id, amount, recipient=SANCTIONS_NEAR_MATCH)
+    page.locator("#quote-table, #quote-error").first.wait_for()
+    assert page.locator("#quote-error").count() == 0, page.locator("#quote-error").inner_text()
+    submit(page, "Review and send")
+    page.get_by_label("Password").fill(demo_password("maria"))
+    submit(page, "Confirm and send")
+    page.wait_for_url(re.compile(r"/worker/transfers/"))
+    wait_text(page, "#status", "held", 120)
+
+
+def held_rows(page: Any) -> Any:
+    return page.locator("#held tbody tr", has_text=SANCTIONS_NEAR_MATCH)
+
+
+def wait_state(page: Any, pattern: str, timeout_s: float) -> str:
+    """Reload the staff transfer page until its state matches (it does not poll)."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        state = page.locator("#state").inner_text()
+        if re.search(pattern, state) or time.monotonic() > deadline:
+            return str(state)
+        time.sleep(0.5)
+        page.reload()
+
+
+@pytest.mark.parametrize(("decision", "reason", "final"), [
+    ("approve", "Different person: date of birth and nationality differ.", "completed"),
+    ("reject", "Confirmed match with the listed person.", "refunded"),
+])
+def test_compliance_approves_or_rejects_a_held_transfer_with_a_reason(
+        browser: Any, system: Any, maria: dict[str, Any], screenshots: Path, decision: str,
+        reason: str, final: str) -> None:
+    send_held(maria["page"], system, maria["identity_id"], "1000")
+    cora = login(browser, system, "cora")
+    assert held_rows(cora).count() == 1
+    shot(cora, screenshots, f"compliance-queue-{decision}")
+    with cora.expect_navigation():
+        held_rows(cora).locator("a").first.click()
+    transfer_url = cora.url
+    assert "held" in cora.locator("#state").inner_text()
+    assert "near match" in cora.locator("#held-reasons").inner_text()
+    submit(cora, "Record decision")  # no decision, no reason: refused inline
+    assert "Choose approve or reject" in cora.locator("#e-decision").inner_text()
+    assert "Enter the reason" in cora.locator("#e-note").inner_text()
+    assert "held" in cora.locator("#state").inner_text()
+    cora.get_by_label("Approve" if decision == "approve" else "Reject (refund the sender)"
+                      ).check()
+    cora.get_by_label("Reason").fill(reason)
+    shot(cora, screenshots, f"compliance-review-{decision}")
+    submit(cora, "Record decision")
+    assert cora.url == transfer_url
+    assert final in wait_state(cora, final, 120)
+    history = cora.locator("#history").inner_text()
+    assert f"{decision.rstrip('e')}ed by cora" in history and reason in history
+    assert cora.locator("form[action$='/review']").count() == 0
+    shot(cora, screenshots, f"compliance-{final}")
+    cora.goto(gateway(system) + "/compliance")
+    assert held_rows(cora).count() == 0
+    cora.close()
+
+
+def test_operator_retries_a_dead_letter_and_it_leaves_the_dead_list(
+        browser: Any, system: Any, screenshots: Path) -> None:
+    from zkredit.jobs import JobState, PermanentJobError
+
+    jobs = system.runtimes["remittance"].jobs
+    broken = {"now": True}
+
+    def flaky(payload: dict[str, Any]) -> None:
+        if broken["now"]:
+            raise PermanentJobError("the downstream service refused the request")
+
+    jobs.register("e2e.flaky", flaky, max_attempts=1)
+    job_id = jobs.enqueue("e2e.flaky", {"n": 1})
+    assert jobs.wait(job_id, 10).state is JobState.DEAD
+    page = login(browser, system, "otto")
+    dead = page.locator("#dead-remittance tbody tr", has_text=str(job_id))
+    assert dead.count() == 1
+    assert "refused the request" in dead.inner_text()
+    shot(page, screenshots, "operator-dead-letters")
+    broken["now"] = False
+    with page.expect_navigation():
+        dead.get_by_role("button", name="Retry").click()
+    assert f"Job {job_id} is queued again" in page.locator("[role=status]").inner_text()
+    assert jobs.wait(job_id, 10).state is JobState.DONE
+    page.reload()
+    assert page.locator("#dead-remittance tbody tr", has_text=str(job_id)).count() == 0
+    shot(page, screenshots, "operator-dead-letter-retried")
+    page.close()
 
 
 def test_operator_page_green_then_red_when_an_agent_stops(browser: Any, system: Any,
