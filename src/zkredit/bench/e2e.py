@@ -116,7 +116,15 @@ def _telemetry_cost(root: Path, requests: int) -> dict[str, Any]:
 
 
 def run_e2e_bench(runs: int = 3, requests: int = 200, *, anvil: bool = True,
-                  pyevm: bool = True, telemetry_cost: bool = False) -> dict[str, Any]:
+                  pyevm: bool = True, telemetry_cost: bool = False,
+                  baseline_ref: str | None = None, baseline_rounds: int = 5,
+                  current_ref: str | None = None) -> dict[str, Any]:
+    """The report ``zkredit bench e2e --json`` prints.
+
+    With ``baseline_ref`` the telemetry cost is measured against that commit too (see
+    :mod:`zkredit.bench.baseline`): rounds of fresh systems, each in its own process,
+    instead of the two in-process systems.
+    """
     report: dict[str, Any] = {"runs": runs}
     with tempfile.TemporaryDirectory(prefix="zkredit-bench-") as tmp:
         root = Path(tmp)
@@ -139,6 +147,11 @@ def run_e2e_bench(runs: int = 3, requests: int = 200, *, anvil: bool = True,
                 report["scenario2_pyevm_runs_s"] = [round(t, 3) for t in times]
                 if "latency" not in report:
                     report["latency"] = _latencies(system, requests)
-        if telemetry_cost:
+        if telemetry_cost and baseline_ref:
+            from zkredit.bench.baseline import measure_against_baseline
+
+            report["telemetry"] = measure_against_baseline(
+                baseline_ref, requests, baseline_rounds, current_ref=current_ref)
+        elif telemetry_cost:
             report["telemetry"] = _telemetry_cost(root, requests)
     return report

@@ -10,6 +10,7 @@ import typer
 from rich.table import Table
 
 from zkredit.cli.output import console, err_console
+from zkredit.errors import InputError
 
 app = typer.Typer(help="Benchmarks, side by side with the reference tools.", no_args_is_help=True)
 
@@ -106,6 +107,19 @@ def bench_e2e(
     telemetry: bool = typer.Option(
         True, "--telemetry-cost/--no-telemetry-cost",
         help="Also measure quote latency with ENABLE_TELEMETRY=false and =true."),
+    baseline_ref: str | None = typer.Option(
+        None, "--baseline-ref", metavar="REF",
+        help="With --telemetry-cost: also time the quote endpoint on REF (the commit before "
+             "telemetry), from a throwaway git worktree, in rounds interleaved with off "
+             "and on; reports off_vs_baseline_p50 and on_vs_baseline_p50."),
+    baseline_rounds: int = typer.Option(
+        5, "--baseline-rounds", min=1,
+        help="Rounds of (REF, off, on), a fresh system each, --requests quotes each."),
+    current_ref: str | None = typer.Option(
+        None, "--current-ref", metavar="REF",
+        help="With --baseline-ref: measure off and on at REF (another throwaway worktree) "
+             "instead of the code this command runs from, e.g. HEAD when the working "
+             "tree holds unfinished changes."),
 ) -> None:
     """Scenario 2 wall time (application to on-chain attestation) and endpoint latency.
 
@@ -115,7 +129,15 @@ def bench_e2e(
     """
     from zkredit.bench.e2e import run_e2e_bench
 
-    report = run_e2e_bench(runs, requests, anvil=anvil, pyevm=pyevm, telemetry_cost=telemetry)
+    if (baseline_ref or current_ref) and not telemetry:
+        raise InputError("--baseline-ref and --current-ref measure the telemetry cost",
+                         hint="Drop --no-telemetry-cost.")
+    if current_ref and not baseline_ref:
+        raise InputError("--current-ref needs --baseline-ref",
+                         hint="Name the commit to compare with, e.g. --baseline-ref REF.")
+    report = run_e2e_bench(runs, requests, anvil=anvil, pyevm=pyevm, telemetry_cost=telemetry,
+                           baseline_ref=baseline_ref, baseline_rounds=baseline_rounds,
+                           current_ref=current_ref)
     if as_json:
         typer.echo(json.dumps(report))
         return
@@ -133,8 +155,16 @@ def bench_e2e(
         if lat:
             table.add_row(f"quote, telemetry {label}, p50 / p99",
                           f"{lat['p50_ms']} / {lat['p99_ms']} ms")
+    if cost.get("quote_baseline"):
+        lat = cost["quote_baseline"]
+        table.add_row(f"quote, {cost['baseline_commit'][:12]}, p50 / p99",
+                      f"{lat['p50_ms']} / {lat['p99_ms']} ms")
     if cost.get("on_vs_off_p50") is not None:
         table.add_row("quote p50, telemetry on / off", f"{cost['on_vs_off_p50']:.3f}")
+    for label in ("off", "on"):
+        ratio = cost.get(f"{label}_vs_baseline_p50")
+        if ratio is not None:
+            table.add_row(f"quote p50, telemetry {label} / baseline", f"{ratio:.3f}")
     console.print(table)
 
 
