@@ -1,8 +1,8 @@
-"""Read-only listings from the parties' databases, for staff pages that need a list the
-agents' APIs do not serve yet (applications, held transfers, payouts, the audit log).
+"""Read-only access to the parties' databases, for the operator page's checks the
+agents' APIs do not serve (the audit log's chain verification, database health).
 
-Only ids, states, amounts and times are read; each item's detail page goes through the
-agent's API with the staff member's own token, so the agent's role checks apply.
+Staff lists and details go through the agents' APIs with the staff member's own token,
+so the agent's role checks apply (see ``staff.py``).
 """
 
 from __future__ import annotations

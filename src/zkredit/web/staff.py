@@ -1,13 +1,11 @@
 """Staff pages: the lender's applications and repayment book, the compliance review
-queue, the receiver's payouts. Each needs its role; the details come from the agents."""
+queue, the receiver's payouts. Each needs its role; every list and detail comes from the
+agents' HTTP APIs as the person logged in, so each agent decides what the role sees."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import Response
-from sqlalchemy import select
 
 from zkredit.users.roles import Role
 from zkredit.web.agents import AgentError
@@ -15,16 +13,6 @@ from zkredit.web.app import PageError, Web, redirect
 from zkredit.web.forms import FormErrors, check_text
 
 LIST_LIMIT = 100
-
-
-def _recent(web: Web, party: str, model: Any, *filters: Any) -> list[Any]:
-    try:
-        with web.parties.session(party) as s:
-            rows = s.scalars(select(model).where(*filters)
-                             .order_by(model.created_at.desc()).limit(LIST_LIMIT))
-            return [dict(r.__dict__) for r in rows]
-    except Exception:
-        return []
 
 
 def router(web: Web, app: FastAPI) -> APIRouter:
@@ -35,44 +23,35 @@ def router(web: Web, app: FastAPI) -> APIRouter:
     @r.get("/lender")
     @web.page
     async def lender(request: Request) -> Response:
-        from zkredit.agents.credit.models import ApplicationRow
-
         session = await web.require(request, Role.LENDER, Role.OPERATOR)
-        apps = _recent(web, "credit", ApplicationRow)
-        loans = await web.agents.call("credit", "GET", "/loans", token=session.tokens.access)
-        return web.render(request, "staff/lender.html", {
-            "applications": [{k: a.get(k) for k in ("id", "status", "amount_minor", "currency",
-                                                    "months", "created_at")} for a in apps],
-            "loans": loans})
+        page = {"limit": LIST_LIMIT}
+        apps = await web.agents.call("credit", "GET", "/applications",
+                                     token=session.tokens.access, params=page)
+        loans = await web.agents.call("credit", "GET", "/loans", token=session.tokens.access,
+                                      params=page)
+        return web.render(request, "staff/lender.html", {"applications": apps,
+                                                         "loans": loans})
 
     @r.get("/lender/applications/{app_id}")
     @web.page
     async def application(request: Request, app_id: str) -> Response:
-        from zkredit.agents.credit.models import ApplicationRow
-
         session = await web.require(request, Role.LENDER, Role.OPERATOR)
         data = await web.agents.call("credit", "GET", f"/applications/{app_id}",
                                      token=session.tokens.access)
-        public: Any = None
-        try:
-            with web.parties.session("credit") as s:
-                row = s.get(ApplicationRow, app_id)
-                public = row.public_signals if row is not None else None
-        except Exception:
-            public = None
         return web.render(request, "staff/application.html", {
             "app": data, "decision": data.get("decision") or {},
-            "attestation": data.get("attestation") or {}, "public": public or {}})
+            "attestation": data.get("attestation") or {},
+            "public": data.get("public_signals") or {}})
 
     # -- compliance ------------------------------------------------------------------
 
     @r.get("/compliance")
     @web.page
     async def compliance(request: Request) -> Response:
-        from zkredit.agents.remittance.models import TransferRow
-
-        await web.require(request, Role.COMPLIANCE)
-        held = _recent(web, "remittance", TransferRow, TransferRow.state == "held")
+        session = await web.require(request, Role.COMPLIANCE)
+        held = await web.agents.call("remittance", "GET", "/transfers",
+                                     token=session.tokens.access,
+                                     params={"state": "held", "limit": LIST_LIMIT})
         return web.render(request, "staff/compliance.html", {"held": held})
 
     @r.get("/compliance/transfers/{transfer_id}")
@@ -113,11 +92,12 @@ def router(web: Web, app: FastAPI) -> APIRouter:
     @r.get("/receiver")
     @web.page
     async def receiver(request: Request) -> Response:
-        from zkredit.agents.receiver.models import DisputeRow, PayoutRow
-
-        await web.require(request, Role.RECEIVER_OPERATOR, Role.OPERATOR)
-        payouts = _recent(web, "receiver", PayoutRow)
-        disputes = _recent(web, "receiver", DisputeRow)
+        session = await web.require(request, Role.RECEIVER_OPERATOR, Role.OPERATOR)
+        page = {"limit": LIST_LIMIT}
+        payouts = await web.agents.call("receiver", "GET", "/payouts",
+                                        token=session.tokens.access, params=page)
+        disputes = await web.agents.call("receiver", "GET", "/disputes",
+                                         token=session.tokens.access, params=page)
         return web.render(request, "staff/receiver.html", {
             "payouts": payouts, "disputes": disputes,
             "refunds": [p for p in payouts if p.get("status") in ("failed", "refunded")]})

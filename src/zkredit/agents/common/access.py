@@ -113,11 +113,13 @@ ROUTES: dict[tuple[str, str, str], Rule] = {
     ("worker", "GET", "/remittances/{rem_id}"): roles(W, owner=REMITTANCE),
     # credit agent: the lender's staff
     ("credit", "GET", "/policy"): PUBLIC,
+    ("credit", "GET", "/applications"): roles(L, OP),
     ("credit", "GET", "/applications/{app_id}"): roles(L, OP),
     ("credit", "GET", "/loans"): roles(L, OP),
     ("credit", "POST", "/loans/{loan_id}/repayments"): roles(L, AG),
     # remittance agent
     ("remittance", "POST", "/quotes"): roles(W, AG, OP),
+    ("remittance", "GET", "/transfers"): roles(C, OP),
     ("remittance", "GET", "/transfers/{transfer_id}"): roles(C, OP),
     ("remittance", "POST", "/transfers/{transfer_id}/review"): roles(C),
     ("remittance", "POST", "/webhooks"): roles(OP, AG),
@@ -127,7 +129,9 @@ ROUTES: dict[tuple[str, str, str], Rule] = {
     ("remittance", "GET", "/ledger/trial-balance"): roles(OP),
     # receiver agent
     ("receiver", "GET", "/travel-rule/key"): PUBLIC,
+    ("receiver", "GET", "/payouts"): roles(RO, OP),
     ("receiver", "GET", "/payouts/{payout_id}"): roles(RO, OP),
+    ("receiver", "GET", "/disputes"): roles(RO, OP),
     ("receiver", "POST", "/disputes"): roles(RO, OP),
     ("receiver", "GET", "/disputes/{dispute_id}"): roles(RO, OP),
     ("receiver", "POST", "/disputes/{dispute_id}/resolve"): roles(RO),

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request
 from sqlalchemy import select
 
+from zkredit.agents.common.paging import Before, Limit, newest_first
 from zkredit.agents.credit.models import ApplicationRow, LoanRow
 from zkredit.agents.credit.schemas import RepaymentIn
 from zkredit.agents.credit.service import ApplicationNotFound, CreditService
@@ -26,14 +27,27 @@ def policy(service: Service) -> dict[str, Any]:
     return service.published_policy()
 
 
+@router.get("/applications")
+def applications(service: Service, limit: Limit = 50,
+                 before: Before = None) -> list[dict[str, Any]]:
+    """Applications, newest first, a page at a time: what was asked for and where it
+    stands (the applicant's wallet and worker reference stay out of the list)."""
+    with service.runtime.db.session() as s:
+        return [{"application_id": row.id, "status": row.status,
+                 "amount_minor": row.amount_minor, "currency": row.currency,
+                 "months": row.months, "created_at": row.created_at.isoformat()}
+                for row in newest_first(s, ApplicationRow, limit=limit, before=before)]
+
+
 @router.get("/applications/{app_id}")
 def application(app_id: str, service: Service) -> dict[str, Any]:
+    """One application: the proofs' public signals, the decision and the attestation."""
     with service.runtime.db.session() as s:
         row = s.get(ApplicationRow, app_id)
         if row is None:
             raise ApplicationNotFound(f"no application {app_id!r}")
         return {"application_id": row.id, "status": row.status, "decision": row.decision,
-                "attestation": row.attestation}
+                "attestation": row.attestation, "public_signals": row.public_signals}
 
 
 @router.get("/loans")

@@ -8,12 +8,14 @@ from fastapi import APIRouter, Depends, Request
 
 from zkredit.agents.common.envelope import Envelope
 from zkredit.agents.common.messaging import MessageHandler
+from zkredit.agents.common.paging import Before, Limit
 from zkredit.agents.receiver.schemas import (
     DisputeOpen,
     DisputeOut,
     DisputeResolve,
     PayoutLookup,
     PayoutReply,
+    PayoutSummary,
     TravelRuleKeyOut,
     parse_payload,
 )
@@ -39,6 +41,18 @@ def travel_rule_key(services: Services) -> TravelRuleKeyOut:
     return TravelRuleKeyOut(
         agent=services.runtime.name, algorithm=ALGORITHM, public_key=services.travel_key.public_hex
     )
+
+
+@router.get("/payouts", response_model=list[PayoutSummary])
+def list_payouts(services: Services, limit: Limit = 50,
+                 before: Before = None) -> list[PayoutSummary]:
+    return services.receiver.payouts(limit, before)
+
+
+@router.get("/disputes", response_model=list[DisputeOut])
+def list_disputes(services: Services, limit: Limit = 50,
+                  before: Before = None) -> list[DisputeOut]:
+    return services.receiver.disputes(limit, before)
 
 
 @router.get("/payouts/{payout_id}", response_model=PayoutReply, response_model_exclude_none=True)

@@ -48,6 +48,15 @@ class PayoutReply(BaseModel):
     paid_at: datetime | None = None
 
 
+class PayoutSummary(PayoutReply):
+    """A row of ``GET /payouts``: the payout and its amount (the recipient stays out)."""
+
+    amount_minor: int
+    currency: str
+    route: str
+    created_at: datetime
+
+
 class PayoutLookup(_Strict):
     """``receiver.payout.status``: by transfer id or payout id."""
 

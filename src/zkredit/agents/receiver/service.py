@@ -23,6 +23,7 @@ from sqlalchemy.exc import IntegrityError
 
 from zkredit.agents.common.app import AgentCard
 from zkredit.agents.common.envelope import canonical_json
+from zkredit.agents.common.paging import newest_first
 from zkredit.agents.common.runtime import PartyRuntime
 from zkredit.agents.receiver.errors import (
     DisputeNotAllowed,
@@ -42,6 +43,7 @@ from zkredit.agents.receiver.schemas import (
     PayoutLookup,
     PayoutReply,
     PayoutRequest,
+    PayoutSummary,
     parse_payload,
 )
 from zkredit.agents.receiver.travel_rule import TravelRuleError, TravelRuleKey
@@ -363,6 +365,20 @@ class ReceiverService:
                 session=s,
             )
         return out
+
+    def payouts(self, limit: int, before: str | None) -> list[PayoutSummary]:
+        """Payouts, newest first, a page at a time."""
+        with self.runtime.db.session() as s:
+            return [PayoutSummary(**_reply(row).model_dump(), amount_minor=row.amount_minor,
+                                  currency=row.currency, route=row.route,
+                                  created_at=row.created_at)
+                    for row in newest_first(s, PayoutRow, limit=limit, before=before)]
+
+    def disputes(self, limit: int, before: str | None) -> list[DisputeOut]:
+        """Disputes, newest first, a page at a time."""
+        with self.runtime.db.session() as s:
+            return [_dispute(row)
+                    for row in newest_first(s, DisputeRow, limit=limit, before=before)]
 
     def dispute(self, dispute_id: str) -> DisputeOut:
         with self.runtime.db.session() as s:

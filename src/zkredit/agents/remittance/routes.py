@@ -15,12 +15,16 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from zkredit.agents.common.auth import owned_ids, principal_of, record_owner
 from zkredit.agents.common.envelope import Envelope
 from zkredit.agents.common.messaging import MessageHandler
+from zkredit.agents.common.paging import Before, Limit, newest_first
+from zkredit.agents.remittance.models import TransferRow
 from zkredit.agents.remittance.schemas import (
+    MoneyJson,
     QuoteReply,
     QuoteRequest,
     ReviewDecision,
     TransferLookup,
     TransferStatus,
+    TransferSummary,
     TrialBalanceJson,
     WebhookIn,
     WebhookOut,
@@ -28,6 +32,7 @@ from zkredit.agents.remittance.schemas import (
     parse_payload,
 )
 from zkredit.agents.remittance.service import RemittanceServices
+from zkredit.domain.remittance import TransferState
 from zkredit.errors import ZKreditError
 from zkredit.users.roles import Role
 
@@ -59,6 +64,22 @@ router = APIRouter(tags=["remittance"])
 @router.post("/quotes", response_model=QuoteReply)
 def create_quote(body: QuoteRequest, services: Services) -> QuoteReply:
     return services.remittance.quote(body, HTTP_CALLER)
+
+
+@router.get("/transfers", response_model=list[TransferSummary])
+def list_transfers(services: Services, state: TransferState | None = None,
+                   limit: Limit = 50, before: Before = None) -> list[TransferSummary]:
+    """Transfers, newest first, a page at a time; ``state=held`` is the review queue."""
+    filters = [] if state is None else [TransferRow.state == state.value]
+    with services.runtime.db.session() as s:
+        return [TransferSummary(
+            transfer_id=row.id, kind=row.kind, state=row.state, route=row.route,
+            sent=MoneyJson(amount_minor=row.sent_minor, currency=row.send_currency),
+            received=MoneyJson(amount_minor=row.received_minor,
+                               currency=row.receive_currency),
+            recipient_name=str((row.recipient or {}).get("name", "")),
+            created_at=row.created_at)
+            for row in newest_first(s, TransferRow, *filters, limit=limit, before=before)]
 
 
 @router.get(

@@ -193,6 +193,20 @@ class TransferStatus(BaseModel):
     receipt: dict[str, Any] | None = None
 
 
+class TransferSummary(BaseModel):
+    """A row of ``GET /transfers``: enough to pick a transfer to review (the recipient's
+    name is what sanctions screening matched; the account and the sender stay out)."""
+
+    transfer_id: str
+    kind: str
+    state: str
+    route: str
+    sent: MoneyJson
+    received: MoneyJson
+    recipient_name: str
+    created_at: datetime
+
+
 class TransferLookup(_Strict):
     transfer_id: str = Field(min_length=1, max_length=40)
 
