@@ -15,6 +15,7 @@ from tests.unit.telemetry.support import family_names, samples, value
 from zkredit import __version__
 from zkredit.agents.common.app import AgentCard, create_agent_app
 from zkredit.agents.launcher import ThreadedServer, free_port
+from zkredit.demo.privacy import leaked
 from zkredit.telemetry import metrics, state, tracing
 from zkredit.telemetry.state import TelemetryConfig
 
@@ -90,7 +91,13 @@ def test_requests_are_counted_by_route_template_never_by_raw_path() -> None:
     assert counted[(("method", "GET"), ("route", "/loans/{loan_id}"), ("status", "200"))] == 2
     assert counted[(("method", "GET"), ("route", "unmatched"), ("status", "404"))] == 1
     assert counted[(("method", "GET"), ("route", "/boom"), ("status", "500"))] == 1
-    assert "0123456789" not in text and "4242" not in text
+    # Whole tokens: as a substring, "4242" turns up inside the exposition's float
+    # _created timestamps (``1.7966306594242308e+09``): 2 runs in 300 when measured.
+    raw = ["0123456789", "9876543210", "4242"]
+    assert leaked(text, raw) == []
+    # ... and the check sees a raw path where it would be, in a route label
+    assert leaked('http_requests_total{route="/no/such/path/4242"} 1.0\n'
+                  "x_created 1.7966306594242308e+09", raw) == ["4242"]
     assert (value(text, "http_request_duration_seconds_count") or 0) >= 4
 
 
