@@ -29,6 +29,9 @@ import {IIdentityRegistry} from "./interfaces/IIdentityRegistry.sol";
 contract ERC8004CreditRegistry is AccessControlDefaultAdminRules, ICreditRegistry {
     /// @notice Tag of the validation responses that carry an attestation.
     string public constant ATTESTATION_TAG = "zkcredit";
+    /// @notice Tag of the response with which the lender agent closes an attestation
+    ///         (loan repaid or cancelled), freeing the borrower's pseudonym.
+    string public constant RELEASED_TAG = "released";
     uint8 public constant MAX_RESPONSE = 100;
 
     // Packed to keep the attestation write at five storage slots.
@@ -130,7 +133,7 @@ contract ERC8004CreditRegistry is AccessControlDefaultAdminRules, ICreditRegistr
         return _verifier;
     }
 
-    /// @notice The identity registry of requesting agents.
+    /// @inheritdoc ICreditRegistry
     function identityRegistry() external view returns (address) {
         return address(_identity);
     }
@@ -144,7 +147,12 @@ contract ERC8004CreditRegistry is AccessControlDefaultAdminRules, ICreditRegistr
             att.subject == address(0) || att.proofsHash == bytes32(0) || att.tier == 0 || att.tier > 4
                 || att.limit > type(uint128).max || att.expiry <= block.timestamp
         ) revert CreditRegistry__InvalidAttestation();
-        if (_requestOfNullifier[att.nullifier] != bytes32(0)) revert CreditRegistry__NullifierUsed(att.nullifier);
+        // One active attestation per pseudonym: the verifier derives the scope from the
+        // requesting agent, so a nullifier stands for one person with one lender.
+        bytes32 previous = _requestOfNullifier[att.nullifier];
+        if (previous != bytes32(0) && isAttestationValid(previous)) {
+            revert CreditRegistry__ActiveAttestation(att.nullifier, previous);
+        }
 
         bytes32 requestHash = att.proofsHash;
         Record storage rec = _records[requestHash];
@@ -191,6 +199,26 @@ contract ERC8004CreditRegistry is AccessControlDefaultAdminRules, ICreditRegistr
     /// @inheritdoc ICreditRegistry
     function isNullifierUsed(uint256 nullifier) external view returns (bool) {
         return _requestOfNullifier[nullifier] != bytes32(0);
+    }
+
+    /// @inheritdoc ICreditRegistry
+    function activeRequestOf(uint256 nullifier) external view returns (bytes32) {
+        bytes32 requestHash = _requestOfNullifier[nullifier];
+        return requestHash != bytes32(0) && isAttestationValid(requestHash) ? requestHash : bytes32(0);
+    }
+
+    /// @inheritdoc ICreditRegistry
+    function releaseAttestation(bytes32 requestHash, bytes32 reasonHash) external {
+        Record storage rec = _records[requestHash];
+        if (!rec.attested) revert CreditRegistry__UnknownRequest(requestHash);
+        uint256 agentId = rec.agentId;
+        if (agentId == 0 || !_actsFor(msg.sender, agentId)) revert CreditRegistry__NotAgentOperator(agentId, msg.sender);
+        rec.response = 0;
+        rec.lastUpdate = uint40(block.timestamp);
+        rec.responseHash = reasonHash;
+        rec.tag = RELEASED_TAG;
+        emit AttestationReleased(requestHash, agentId, msg.sender, reasonHash);
+        emit ValidationResponse(rec.validator, agentId, requestHash, 0, "", reasonHash, RELEASED_TAG);
     }
 
     /// @inheritdoc ICreditRegistry

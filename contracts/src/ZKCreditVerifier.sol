@@ -18,9 +18,10 @@ import {CivilDate} from "./libraries/CivilDate.sol";
 /// @notice Turns four Groth16 proofs into one on-chain credit attestation. An
 ///         application is accepted only when
 ///         1. it names an active policy, and every threshold signal equals it;
-///         2. the four proofs share one nullifier, one scope and one wallet, the
-///            wallet is the sender (or signed an EIP-712 authorisation for it), and
-///            the nullifier was never consumed;
+///         2. the four proofs share one nullifier, one wallet and the scope derived
+///            from the requesting lender agent (`loanScope`), the wallet is the sender
+///            (or signed an EIP-712 authorisation for it), and the nullifier (the
+///            borrower's pseudonym with that lender) has no active attestation;
 ///         3. the dates are today or yesterday (UTC) in all three encodings;
 ///         4. each issuer key is trusted for its credential type, the KYC root is
 ///            known and younger than the policy's maximum age, and the deny-list hash
@@ -41,6 +42,10 @@ contract ZKCreditVerifier is AccessControlDefaultAdminRules, Pausable, EIP712, I
     /// @notice EIP-712 type the wallet signs to let `submitter` relay its application.
     bytes32 public constant SUBMISSION_TYPEHASH =
         keccak256("AttestationSubmission(address submitter,bytes32 requestHash,uint256 deadline)");
+
+    /// @notice Domain of `loanScope`: the scope of a loan application is derived from
+    ///         the lender, never chosen by the prover.
+    bytes32 public constant LOAN_SCOPE_DOMAIN = keccak256("zkredit.scope.loan.v1");
 
     uint8 public constant CIRCUIT_INCOME = 1;
     uint8 public constant CIRCUIT_CREDIT_HISTORY = 2;
@@ -78,6 +83,8 @@ contract ZKCreditVerifier is AccessControlDefaultAdminRules, Pausable, EIP712, I
 
     IKYCRegistry public immutable kycRegistry;
     ICreditRegistry public immutable creditRegistry;
+    /// @notice The ERC-8004 identity registry whose agent ids scopes are derived from.
+    address public immutable agentRegistry;
     IGroth16Verifier9 public immutable incomeVerifier;
     IGroth16Verifier10 public immutable creditHistoryVerifier;
     IGroth16Verifier10 public immutable collateralVerifier;
@@ -125,6 +132,7 @@ contract ZKCreditVerifier is AccessControlDefaultAdminRules, Pausable, EIP712, I
         batchVerifier = batch;
         kycRegistry = kyc;
         creditRegistry = credit;
+        agentRegistry = credit.identityRegistry();
         incomeVerifier = IGroth16Verifier9(verifiers[0]);
         creditHistoryVerifier = IGroth16Verifier10(verifiers[1]);
         collateralVerifier = IGroth16Verifier10(verifiers[2]);
@@ -132,6 +140,14 @@ contract ZKCreditVerifier is AccessControlDefaultAdminRules, Pausable, EIP712, I
     }
 
     // ------------------------------------------------------------- applications
+
+    /// @notice The scope every proof of an application requested by `agentId` must carry:
+    ///         keccak256(LOAN_SCOPE_DOMAIN, chain id, identity registry, agentId) >> 8, a
+    ///         field element. Its nullifier is then one stable pseudonym per person per
+    ///         lender, unlinkable across lenders (docs/decisions/0012-pseudonyms.md).
+    function loanScope(uint256 agentId) public view returns (uint256) {
+        return uint256(keccak256(abi.encode(LOAN_SCOPE_DOMAIN, block.chainid, agentRegistry, agentId))) >> 8;
+    }
 
     /// @inheritdoc IZKCreditVerifier
     function verifyAndAttest(Application calldata app) external whenNotPaused returns (bytes32 requestHash) {
@@ -341,7 +357,7 @@ contract ZKCreditVerifier is AccessControlDefaultAdminRules, Pausable, EIP712, I
         emit ApplicationVerified(requestHash, wallet, app.policyHash, nullifier, uint8(tier), limit, msg.sender);
     }
 
-    /// @dev One holder, one scope, one wallet, fresh nullifier.
+    /// @dev One holder, the lender's scope, one wallet, no active attestation.
     function _checkBindings(Application calldata app, address wallet) private view returns (uint256 nullifier) {
         nullifier = app.incomeSignals[S_NULLIFIER];
         if (
@@ -354,6 +370,8 @@ contract ZKCreditVerifier is AccessControlDefaultAdminRules, Pausable, EIP712, I
             app.creditHistorySignals[S10_SCOPE] != scope || app.collateralSignals[S10_SCOPE] != scope
                 || app.identitySignals[S10_SCOPE] != scope
         ) revert ZKCredit__ScopeMismatch();
+        uint256 derived = loanScope(app.agentId);
+        if (scope != derived) revert ZKCredit__ScopeNotDerived(scope, derived);
 
         uint256 bound = uint256(uint160(wallet));
         if (
@@ -361,7 +379,8 @@ contract ZKCreditVerifier is AccessControlDefaultAdminRules, Pausable, EIP712, I
                 || app.collateralSignals[S10_WALLET] != bound || app.identitySignals[S10_WALLET] != bound
         ) revert ZKCredit__WalletMismatch();
 
-        if (creditRegistry.isNullifierUsed(nullifier)) revert ZKCredit__NullifierUsed();
+        bytes32 active = creditRegistry.activeRequestOf(nullifier);
+        if (active != bytes32(0)) revert ZKCredit__ActiveAttestation(active);
     }
 
     /// @dev Every threshold signal equals the policy; the outputs are approvable.

@@ -442,6 +442,8 @@ def _worker_service(runtime: PartyRuntime, settings: Settings, chain: ChainConte
                           chain.agent_wallet("credit")),
         ChainTrust(system).is_trusted_issuer,
         is_policy_active=ChainTrust(system).is_policy_active,
+        lender_scope=ChainTrust(system).lender_scope,
+        provider_scope=ChainTrust(system).provider_scope,
     )
     return worker, closers
 
@@ -514,6 +516,7 @@ def _remittance(runtime: PartyRuntime, settings: Settings, chain: ChainContext, 
 
     services = remittance.build_services(
         runtime, trust=ChainTrust(system), verifier=zk.verifier(), settlement=settlement,
+        proof_scope=ChainTrust(system).provider_scope("remittance"),
         public_url=url, webhook_egress=EgressPolicy(public_only=settings.is_production),
         secrets_keyring=Keyring.from_settings(settings.security.encryption_key,
                                               development=settings.is_development))

@@ -87,7 +87,7 @@ def test_scenario3_declined_with_reasons_and_alternatives(
 def test_scenario4_replay_rejected_off_and_on_chain(demo: tuple[dict[str, Any], Path]) -> None:
     s4 = _scenario(demo[0], "scenario4")
     assert s4["rejected_offchain"] is True and s4["rejected_onchain"] is True
-    assert "NullifierUsed" in s4["onchain"]
+    assert "ActiveAttestation" in s4["onchain"]
 
 
 @pytest.mark.slow

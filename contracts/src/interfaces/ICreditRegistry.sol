@@ -43,6 +43,10 @@ interface ICreditRegistry is IValidationRegistry {
     );
     /// @notice The contract allowed to record attestations changed (and the previous
     ///         one's attestations stopped being valid).
+    /// @notice The lender agent closed an attestation (repaid or cancelled).
+    event AttestationReleased(
+        bytes32 indexed requestHash, uint256 indexed agentId, address releasedBy, bytes32 reasonHash
+    );
     event VerifierUpdated(address indexed previousVerifier, address indexed newVerifier);
     /// @notice The admin proposed `proposed` as the next verifier, acceptable from `readyAt`.
     event VerifierProposed(address indexed proposed, uint48 readyAt);
@@ -51,8 +55,8 @@ interface ICreditRegistry is IValidationRegistry {
 
     /// @notice Only the configured verifier may record attestations.
     error CreditRegistry__NotVerifier(address caller);
-    /// @notice The nullifier was consumed by an earlier attestation.
-    error CreditRegistry__NullifierUsed(uint256 nullifier);
+    /// @notice The pseudonym `nullifier` already has the active attestation `requestHash`.
+    error CreditRegistry__ActiveAttestation(uint256 nullifier, bytes32 requestHash);
     /// @notice A request with this hash already has an answer or an attestation.
     error CreditRegistry__RequestExists(bytes32 requestHash);
     /// @notice No request with this hash.
@@ -113,8 +117,22 @@ interface ICreditRegistry is IValidationRegistry {
     /// @notice The pending proposal (zero address if none) and when it can be accepted.
     function pendingVerifier() external view returns (address proposed, uint48 readyAt);
 
-    /// @notice True when `nullifier` was consumed by an attestation.
+    /// @notice True when `nullifier` was ever recorded in an attestation.
     function isNullifierUsed(uint256 nullifier) external view returns (bool);
+
+    /// @notice Request hash of the attestation under `nullifier` that is still valid
+    ///         (0 if none). The verifier derives the scope from the requesting agent,
+    ///         so a nullifier is one person's pseudonym with one lender, and the registry
+    ///         refuses a second attestation while this one is active.
+    function activeRequestOf(uint256 nullifier) external view returns (bytes32);
+
+    /// @notice The lender agent (its owner, an operator or its verified wallet) closes
+    ///         an attestation it requested: the loan was repaid or cancelled. The
+    ///         attestation is no longer valid and its pseudonym may be attested again.
+    function releaseAttestation(bytes32 requestHash, bytes32 reasonHash) external;
+
+    /// @notice The ERC-8004 identity registry whose agent ids attestations name.
+    function identityRegistry() external view returns (address);
 
     /// @notice The attestation recorded under `requestHash`.
     function getAttestation(bytes32 requestHash) external view returns (Attestation memory);

@@ -83,8 +83,11 @@ interface IZKCreditVerifier {
     /// @notice Every attestation recorded under `policyHash` up to `before` is invalid.
     event PolicyAttestationsInvalidated(bytes32 indexed policyHash, uint40 before, address indexed invalidatedBy);
 
-    /// @notice The nullifier was consumed by an earlier application.
-    error ZKCredit__NullifierUsed();
+    /// @notice The borrower's pseudonym with this lender already has the active
+    ///         attestation `requestHash` (until it expires, is released or withdrawn).
+    error ZKCredit__ActiveAttestation(bytes32 requestHash);
+    /// @notice The proofs' scope is not `loanScope(app.agentId)`.
+    error ZKCredit__ScopeNotDerived(uint256 scope, uint256 expected);
     /// @notice The proof for `circuit` did not verify.
     error ZKCredit__InvalidProof(uint8 circuit);
     /// @notice Public signal `signalIndex` of `circuit` differs from the policy.
@@ -126,6 +129,10 @@ interface IZKCreditVerifier {
 
     /// @notice Verify an application submitted by the wallet its proofs are bound to.
     /// @return requestHash keccak256 of the ABI-encoded application; the key of the attestation.
+    /// @notice The scope the proofs of an application requested by `agentId` carry
+    ///         (0 = no agent): derived from the lender, never chosen by the prover.
+    function loanScope(uint256 agentId) external view returns (uint256);
+
     function verifyAndAttest(Application calldata app) external returns (bytes32 requestHash);
 
     /// @notice Verify an application relayed by `msg.sender` with the wallet's EIP-712

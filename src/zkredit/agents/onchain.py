@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import functools
 import threading
 import time
 from collections import OrderedDict
@@ -29,6 +30,7 @@ from zkredit.chain.contracts.verifier import SUBMISSION_TYPES
 from zkredit.chain.deployment import System
 from zkredit.chain.errors import ChainError
 from zkredit.chain.policy import OnChainPolicy
+from zkredit.chain.scope import REMITTANCE_SCOPE_DOMAIN, derived_scope
 from zkredit.domain.policy import CreditPolicy
 from zkredit.errors import ZKreditError
 from zkredit.zk.proof import Proof
@@ -114,6 +116,21 @@ class ChainTrust:
         """Registered on ZKCreditVerifier and not retired: what the worker proves against."""
         return bool(self.system.zk.is_policy_active(policy_hash))
 
+    def provider_scope(self, provider: str) -> int | None:
+        """The remittance scope of ``provider``'s registered agent id (None: unknown)."""
+        entry = self.system.deployment.agents.get(provider)
+        if entry is None or entry.get("agentId") is None:
+            return None
+        return derived_scope(REMITTANCE_SCOPE_DOMAIN, int(self.system.client.chain_id),
+                             str(self.system.identity.address), int(entry["agentId"]))
+
+    def lender_scope(self, lender: str) -> int | None:
+        """The scope the verifier derives for ``lender``'s registered agent id (None: unknown)."""
+        entry = self.system.deployment.agents.get(lender)
+        if entry is None or entry.get("agentId") is None:
+            return None
+        return self.system.zk.loan_scope(int(entry["agentId"]))
+
     def root_published_at(self, root: int) -> int | None:
         if not self.system.kyc.is_known_root(root):
             return None
@@ -144,8 +161,17 @@ class ChainLender(ChainTrust):
     def policy_hash(self, policy: CreditPolicy) -> str:
         return "0x" + OnChainPolicy(policy).hash.hex()
 
-    def nullifier_used(self, nullifier: int) -> bool:
-        return bool(self.system.credit.is_nullifier_used(nullifier))
+    @functools.cached_property
+    def loan_scope(self) -> int:
+        return self.system.zk.loan_scope(self.agent_id)
+
+    def active_request(self, nullifier: int) -> bytes | None:
+        found: bytes | None = self.system.credit.active_request_of(nullifier)
+        return found
+
+    def release_attestation(self, request_hash: bytes) -> str | None:
+        receipt = self.system.credit.release_attestation(request_hash, sender=self.account)
+        return "0x" + bytes(receipt["transactionHash"]).hex()
 
     def attest(self, proofs: dict[str, Proof], policy: CreditPolicy, wallet: str,
                submission: dict[str, Any] | None) -> dict[str, Any]:

@@ -3,9 +3,19 @@
 from __future__ import annotations
 
 HINTS: dict[str, str] = {
-    "ZKCredit__NullifierUsed": (
-        "These proofs (their nullifier) were already attested. Start a new application "
-        "with a fresh scope (`zkredit application inputs`) and prove again."
+    "ZKCredit__ActiveAttestation": (
+        "This borrower (the proofs' nullifier, their pseudonym with this lender) already "
+        "has an active attestation. A new one is possible once it expires, or the lender "
+        "releases it (loan repaid) or withdraws it."
+    ),
+    "ZKCredit__ScopeNotDerived": (
+        "The proofs' scope must be the one the verifier derives from the lender agent "
+        "(`loanScope(agentId)`). Regenerate the inputs with `zkredit application inputs "
+        "--agent-id ID` and prove again."
+    ),
+    "CreditRegistry__ActiveAttestation": (
+        "This pseudonym already has an active attestation; it must expire, be released "
+        "by the lender or be withdrawn first."
     ),
     "ZKCredit__StaleDate": (
         "Proofs must carry the chain's date of today or yesterday (UTC). Regenerate the "

@@ -2,7 +2,8 @@
 
 A proof is checked on chain against the block's date (today or yesterday, UTC),
 the registered policy, the registry's deny-set and a known, fresh KYC root, and
-it must be bound to the submitting wallet and a fresh scope. :func:`chain_inputs`
+it must be bound to the submitting wallet and to the scope the verifier derives from
+the requesting lender agent (``loanScope``; review F-1). :func:`chain_inputs`
 reads all of that from the deployment and builds the four statements of an
 application of an :class:`Applicant`, ready for ``zkredit prove`` or
 :func:`prove_statements`.
@@ -12,7 +13,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import secrets
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -21,7 +21,6 @@ from zkredit.chain.deployment import System
 from zkredit.chain.errors import ChainError
 from zkredit.chain.policy import OnChainPolicy
 from zkredit.errors import InputError, MerkleError
-from zkredit.zk.field import SNARK_SCALAR_FIELD
 from zkredit.zk.merkle import MerkleTree
 from zkredit.zk.proof import Proof
 from zkredit.zk.prover import ProverBackend
@@ -75,11 +74,6 @@ class ChainInputs:
         return paths
 
 
-def fresh_scope() -> int:
-    """A random application scope, so the nullifier is new."""
-    return secrets.randbelow(SNARK_SCALAR_FIELD - 1) + 1
-
-
 def chain_date(system: System, timestamp: int) -> dt.date:
     """The UTC date the verifier uses for ``timestamp``, cross-checked with ``dateInputs``."""
     dates = system.zk.date_inputs(timestamp)
@@ -106,10 +100,11 @@ def chain_inputs(
     *,
     applicant: Applicant,
     kyc_tree: MerkleTree,
-    scope: int | None = None,
+    agent_id: int = 0,
     timestamp: int | None = None,
 ) -> ChainInputs:
-    """The four statements of ``applicant``'s application, valid on ``system`` now."""
+    """The four statements of ``applicant``'s application to lender agent ``agent_id``
+    (0: none), valid on ``system`` now. The scope is the verifier's ``loanScope``."""
     ts = timestamp if timestamp is not None else system.client.now()
     policy = deployed_policy(system)
     tree = kyc_tree
@@ -134,7 +129,7 @@ def chain_inputs(
             f"{policy.terms.max_kyc_root_age_seconds // 86_400}",
             hint="The KYC provider must publish a fresh root.",
         )
-    ctx = ProofContext.for_wallet(scope or fresh_scope(), wallet, chain_date(system, ts))
+    ctx = ProofContext.for_wallet(system.zk.loan_scope(agent_id), wallet, chain_date(system, ts))
     stmts = applicant.statements(policy.policy, ctx, tree)
     for stmt in stmts.values():
         stmt.require_true()

@@ -28,7 +28,7 @@ def submit_application(
     bound to; a mismatch is refused here, before spending gas. Returns the
     attestation decoded from the ``ApplicationVerified`` event; a revert raises
     :class:`zkredit.chain.errors.TxReverted` naming the contract's error (for a
-    replay, ``ZKCredit__NullifierUsed``).
+    replay, ``ZKCredit__ActiveAttestation``).
     """
     app = Application(policy_hash, dict(proofs), agent_id)
     who = sender if sender is not None else verifier.sender

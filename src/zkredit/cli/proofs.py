@@ -178,14 +178,18 @@ def application_inputs(
     rpc_url: str | None = typer.Option(None, "--rpc-url", help="JSON-RPC node."),
     deployments_dir: Path | None = typer.Option(None, "--deployments-dir",
                                                 help="Where <chainId>.json lives."),
-    scope: int | None = typer.Option(None, "--scope", help="Application scope (default: fresh)."),
+    agent_id: int = typer.Option(
+        0, "--agent-id", min=0,
+        help="Lender agent the application is for (0: none). The proofs' scope is derived "
+        "from it on chain, never chosen."),
     issuers_dir: Path | None = typer.Option(
         None, "--issuers-dir", help="Prove membership in this issuer registry's KYC tree."
     ),
 ) -> None:
     """Write scenario 2's four circuit inputs, valid on the deployed chain now.
 
-    Uses the chain's date, a fresh scope, WALLET, the deployed policy and the
+    Uses the chain's date, the scope the verifier derives for --agent-id, WALLET, the
+    deployed policy and the
     published KYC root, and prints the four `zkredit prove` commands to run next.
     Without --issuers-dir, in development, it first seeds the demo's issuers and KYC
     root on chain (as the deployer, who holds those roles there), since Samuel's
@@ -208,7 +212,7 @@ def application_inputs(
         if seeded:
             err_console.print(f"[dim]seeded the demo on chain: {', '.join(seeded)}[/]")
     made = chain_inputs(deployment.system(client), wallet, applicant=SAMUEL,
-                        kyc_tree=tree or demo_kyc_tree(), scope=scope)
+                        kyc_tree=tree or demo_kyc_tree(), agent_id=agent_id)
     paths = made.write(out)
     for name, path in paths.items():
         proof, public = proof_paths(out, name)

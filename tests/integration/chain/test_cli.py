@@ -134,8 +134,8 @@ def test_inputs_prove_attest_then_replay_fails(
     assert (attestation["tier"], attestation["limit"]) == (2, 250_000_000)
     replay = zkredit(*attest, env=node.env)
     assert replay.returncode == ExitStatus.ERROR
-    assert "ZKCredit__NullifierUsed" in replay.stderr
-    assert "fresh scope" in replay.stderr
+    assert "ZKCredit__ActiveAttestation" in replay.stderr
+    assert "already has an active attestation" in replay.stderr
 
 
 def test_production_deploy_refuses_development_material(node: Node, tmp_path: Path) -> None:

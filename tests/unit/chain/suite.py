@@ -171,16 +171,18 @@ class ChainSuite:
     @pytest.fixture(scope="class")
     @classmethod
     def application(cls, deployed: Deployed, backend: Groth16pyBackend) -> Application:
-        """Scenario 2 proven for the chain's date and the deployer's wallet; never
+        """Scenario 2 proven for the chain's date and the deployer's wallet, to the credit
+        agent (another pseudonym than the agent-less one the attest test consumes); never
         attested, so the negative tests see every other check."""
-        return cls._prove(deployed, backend)
+        return cls._prove(deployed, backend,
+                          int(deployed.system.deployment.agents["credit"]["agentId"]))
 
     @staticmethod
-    def _prove(deployed: Deployed, backend: Groth16pyBackend) -> Application:
+    def _prove(deployed: Deployed, backend: Groth16pyBackend, agent_id: int = 0) -> Application:
         inputs = chain_inputs(deployed.system, deployed.deployer.address, applicant=SAMUEL,
-                              kyc_tree=demo_kyc_tree())
+                              kyc_tree=demo_kyc_tree(), agent_id=agent_id)
         proofs = prove_statements(backend, inputs)
-        return Application(deployed.deployment.policy_hash, proofs)
+        return Application(deployed.deployment.policy_hash, proofs, agent_id)
 
     @staticmethod
     def _reverts(deployed: Deployed, app: Application, error: str, *args: Any) -> None:
@@ -356,8 +358,8 @@ class ChainSuite:
         assert s.credit.is_nullifier_used(app.nullifier)
         with pytest.raises(TxReverted) as replay:
             submit_application(app.proofs, app.policy_hash, verifier=s.zk, sender=deployed.deployer)
-        assert replay.value.matches("ZKCredit__NullifierUsed")
-        assert replay.value.hint and "fresh scope" in replay.value.hint
+        assert replay.value.matches("ZKCredit__ActiveAttestation", att.request_hash)
+        assert replay.value.hint and "already has an active attestation" in replay.value.hint
 
     @pytest.mark.slow
     @pytest.mark.parametrize(
@@ -429,6 +431,9 @@ class ChainSuite:
     def test_relayed_submission(self, deployed: Deployed, backend: Groth16pyBackend) -> None:
         s = deployed.system
         app = self._prove(deployed, backend)
+        held = s.credit.active_request_of(app.nullifier)  # Samuel's, by the attest test
+        if held is not None:
+            s.zk.withdraw_attestation(held)  # one active attestation per pseudonym
         relayer = s.client.accounts[4]
         deadline = s.client.now() + 600
         sig = s.zk.submission_signature(app, deployed.deployer, relayer, deadline)

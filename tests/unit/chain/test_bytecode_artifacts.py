@@ -52,8 +52,8 @@ def test_reverts_decode_against_every_artifact() -> None:
     )
     assert store.decode_revert(data) == ("AccessControlUnauthorizedAccount", (account, role))
     # An error of a test double (artifacts/test/) is known too.
-    assert store.decode_revert(_selector("ZKCredit__NullifierUsed()")) == (
-        "ZKCredit__NullifierUsed",
+    assert store.decode_revert(_selector("ZKCredit__ScopeMismatch()")) == (
+        "ZKCredit__ScopeMismatch",
         (),
     )
     reason = bytes.fromhex("08c379a0") + encode(["string"], ["nope"])

@@ -27,7 +27,7 @@ def test_hierarchy_and_exit_statuses() -> None:
     assert issubclass(NodeBinaryMissing, ToolMissingError)
     assert exit_status_for(UnsafeDeployment("x")) is ExitStatus.CONFIG_ERROR
     assert issubclass(UnsafeDeployment, ConfigurationError)
-    assert exit_status_for(TxReverted("ZKCredit__NullifierUsed")) is ExitStatus.ERROR
+    assert exit_status_for(TxReverted("ZKCredit__ActiveAttestation")) is ExitStatus.ERROR
     mismatch = DeploymentMismatch(["IncomeVerifier at 0x1: no code at the address"])
     assert isinstance(mismatch, DeploymentError)
     assert "IncomeVerifier at 0x1" in mismatch.message

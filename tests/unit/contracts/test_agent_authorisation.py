@@ -18,7 +18,7 @@ from . import zkapp
 from .chain import Chain, System
 from .scenario import Lender, configure, dates_at, noon_of_next_day
 
-_scopes = itertools.count(5000)
+_people = itertools.count(5000)  # identity secrets: a fresh person each
 SUBMISSION_TYPES = {
     "AttestationSubmission": [
         {"name": "submitter", "type": "address"},
@@ -44,7 +44,8 @@ def agent(chain: Chain, system: System) -> int:
 
 
 def _app(chain: Chain, system: System, lender: Lender, agent_id: int) -> tuple[Any, ...]:
-    b = zkapp.Borrower(wallet=int(chain.accounts[1], 16), scope=next(_scopes))
+    b = zkapp.Borrower(wallet=int(chain.accounts[1], 16), secret=next(_people),
+                       scope=zkapp.loan_scope(system, agent_id))
     proofs = zkapp.fake_proofs(b, lender.thresholds, dates_at(system, chain.now()))
     out = {k: (p, list(s)) for k, (p, s) in proofs.items()}
     out["identity"][1][2] = lender.root

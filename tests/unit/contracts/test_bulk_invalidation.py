@@ -17,7 +17,7 @@ from . import zkapp
 from .chain import Chain, System, role
 from .scenario import Lender, configure, dates_at, noon_of_next_day
 
-_scopes = itertools.count(7000)
+_people = itertools.count(7000)  # identity secrets: a fresh person each
 POLICY_ADMIN = role("POLICY_ADMIN_ROLE")
 ISSUER_ADMIN = role("ISSUER_ADMIN_ROLE")
 OTHER_INCOME_KEY = zkapp.Issuer("bulk-invalidation-other-employer").pub
@@ -36,8 +36,9 @@ def lender(chain: Chain, system: System) -> Lender:
 
 def _attest(chain: Chain, system: System, lender: Lender, *, income_key: Any = None,
             root: int | None = None) -> bytes:  # fmt: skip
-    """Record one application (fresh scope) and return its request hash."""
-    b = zkapp.Borrower(wallet=int(chain.accounts[1], 16), scope=next(_scopes))
+    """Record one application (a fresh person) and return its request hash."""
+    b = zkapp.Borrower(wallet=int(chain.accounts[1], 16), secret=next(_people),
+                       scope=zkapp.loan_scope(system, 0))
     proofs = zkapp.fake_proofs(b, lender.thresholds, dates_at(system, chain.now()))
     out = {k: (p, list(s)) for k, (p, s) in proofs.items()}
     out["identity"][1][2] = lender.root if root is None else root

@@ -167,7 +167,7 @@ def test_record_and_read_attestation(chain: Chain, registry: Driven) -> None:
 @pytest.mark.parametrize(
     ("change", "error"),
     [
-        ({"nullifier": 10_001}, "CreditRegistry__NullifierUsed"),
+        ({"nullifier": 10_001}, "CreditRegistry__ActiveAttestation"),
         ({"tier": 0}, "CreditRegistry__InvalidAttestation"),
         ({"tier": 5}, "CreditRegistry__InvalidAttestation"),
         ({"subject": "0x" + "00" * 20}, "CreditRegistry__InvalidAttestation"),
@@ -290,3 +290,50 @@ def test_validator_can_withdraw_and_attestations_expire(chain: Chain, registry: 
     chain.tx(f.grantRole(b"\x01" * 32, chain.accounts[9]), registry.admin)  # mine a block
     assert not f.isAttestationValid(fresh.proofsHash).call()
     assert not f.hasValidAttestation(fresh.subject).call()
+
+
+def test_a_pseudonym_holds_one_active_attestation_until_released_withdrawn_or_expired(
+    chain: Chain, system: System, registry: Driven
+) -> None:
+    """Review F-1: one person, one active attestation per lender. The nullifier is the
+    person's pseudonym with the lender (the verifier derives the scope from the agent);
+    a second attestation waits until the first is released, withdrawn or expired."""
+    reg, f = registry.reg, registry.reg.functions
+    owner, stranger = chain.accounts[3], chain.accounts[9]
+    receipt = chain.tx(system.identity.get_function_by_signature("register()")(), owner)
+    agent_id = int(chain.events(system.identity, "Registered", receipt)[0].args.agentId)
+    first = _att(chain, 40, nullifier=4_040, agentId=agent_id, subject=owner)
+    chain.tx(registry.writer.functions.record(astuple(first)), owner)
+    assert f.activeRequestOf(first.nullifier).call() == first.proofsHash
+
+    # A second bundle of the same pseudonym (another wallet, another application).
+    second = _att(chain, 41, nullifier=4_040, agentId=agent_id, subject=chain.accounts[4])
+    record = registry.writer.functions.record
+    chain.reverts(record(astuple(second)), owner, "CreditRegistry__ActiveAttestation",
+                  first.nullifier, first.proofsHash)  # fmt: skip
+
+    # Only the lender agent may release it (its loan was repaid).
+    chain.reverts(f.releaseAttestation(first.proofsHash, b"\x00" * 32), stranger,
+                  "CreditRegistry__NotAgentOperator", agent_id, stranger)  # fmt: skip
+    receipt = chain.tx(f.releaseAttestation(first.proofsHash, keccak(text="repaid")), owner)
+    (released,) = chain.events(reg, "AttestationReleased", receipt)
+    assert (released.args.requestHash, released.args.agentId) == (first.proofsHash, agent_id)
+    assert not f.isAttestationValid(first.proofsHash).call()
+    assert f.activeRequestOf(first.nullifier).call() == b"\x00" * 32
+    chain.tx(registry.writer.functions.record(astuple(second)), owner)
+    assert f.activeRequestOf(second.nullifier).call() == second.proofsHash
+
+    # A withdrawn attestation (validation response 0) frees the pseudonym too.
+    chain.tx(registry.writer.functions.respond(second.proofsHash, 0, "", b"\x00" * 32,
+                                               "withdrawn"), owner)  # fmt: skip
+    third = _att(chain, 42, nullifier=4_040, expiry=chain.now() + 60)
+    chain.tx(registry.writer.functions.record(astuple(third)), owner)
+    # And so does expiry.
+    chain.travel_to(chain.now() + 61)
+    assert f.activeRequestOf(third.nullifier).call() == b"\x00" * 32
+    fourth = _att(chain, 43, nullifier=4_040)
+    chain.tx(registry.writer.functions.record(astuple(fourth)), owner)
+    assert f.isNullifierUsed(fourth.nullifier).call()
+    # The released first bundle, replayed, is refused while the pseudonym is held again.
+    chain.reverts(record(astuple(first)), owner, "CreditRegistry__ActiveAttestation",
+                  fourth.nullifier, fourth.proofsHash)  # fmt: skip

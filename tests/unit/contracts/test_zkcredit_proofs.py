@@ -8,6 +8,7 @@ A pairing takes about a second on py-evm, so these tests are marked slow.
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 import subprocess
 from dataclasses import dataclass
@@ -87,30 +88,49 @@ def samuel(chain: Chain) -> zkapp.Borrower:
 
 
 @pytest.fixture(scope="module")
-def proofs(chain: Chain, systems: dict[str, System], samuel: zkapp.Borrower) -> dict[str, Any]:
-    """Scenario 2's four proofs, made for today on the chain."""
+def proof_sets(chain: Chain, systems: dict[str, System], samuel: zkapp.Borrower
+               ) -> dict[str, dict[str, Any]]:  # fmt: skip
+    """Scenario 2's four proofs for each deployment, made for today on the chain.
+
+    Each deployment derives its own scope (``loanScope``: chain, identity registry,
+    agent id), so each gets its own proofs.
+    """
     import groth16py
 
     noon = noon_of_next_day(chain)
-    inputs, _ = zkapp.build_inputs(samuel, zkapp.Thresholds(), *dates_at(systems["batched"], noon))
     keys = zkapp.keys_dir()
-    out = {}
-    for name in zkapp.CIRCUITS:
-        blob = groth16py.prove(zkapp.load_proving_key(keys, name), inputs[name])
-        signals = zkapp.public_signals(name, inputs[name], samuel)
-        vk = groth16py.VerifyingKey.from_snarkjs_file(str(keys / f"{name}.vkey.json"))
-        assert groth16py.Verifier(vk).verify(blob, signals), (
-            f"{name} proof does not verify off chain"
-        )
-        out[name] = (zkapp.split_proof(blob), signals)
-    return out
+    sets: dict[str, dict[str, Any]] = {}
+    for mode, system in systems.items():
+        holder = borrower_of(samuel, system)
+        inputs, _ = zkapp.build_inputs(holder, zkapp.Thresholds(), *dates_at(system, noon))
+        out = {}
+        for name in zkapp.CIRCUITS:
+            blob = groth16py.prove(zkapp.load_proving_key(keys, name), inputs[name])
+            signals = zkapp.public_signals(name, inputs[name], holder)
+            vk = groth16py.VerifyingKey.from_snarkjs_file(str(keys / f"{name}.vkey.json"))
+            assert groth16py.Verifier(vk).verify(blob, signals), (
+                f"{name} proof does not verify off chain"
+            )
+            out[name] = (zkapp.split_proof(blob), signals)
+        sets[mode] = out
+    return sets
+
+
+def borrower_of(samuel: zkapp.Borrower, system: System) -> zkapp.Borrower:
+    """Samuel with the scope ``system`` derives for an application naming no agent."""
+    return dataclasses.replace(samuel, scope=zkapp.loan_scope(system, 0))
+
+
+@pytest.fixture(scope="module")
+def proofs(proof_sets: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    return proof_sets["batched"]
 
 
 @pytest.fixture(scope="module")
 def lenders(
     chain: Chain, systems: dict[str, System], samuel: zkapp.Borrower, proofs: dict[str, Any]
 ) -> dict[str, Lender]:
-    root = proofs["identity"][1][2]
+    root = proofs["identity"][1][2]  # the subject's KYC root: the same in every set
     return {k: configure(chain, s, samuel, zkapp.Thresholds(), root) for k, s in systems.items()}
 
 
@@ -234,23 +254,24 @@ def test_verify_and_attest_scenario_2(
     chain: Chain,
     systems: dict[str, System],
     lenders: dict[str, Lender],
-    proofs: dict[str, Any],
+    proof_sets: dict[str, dict[str, Any]],
     samuel: zkapp.Borrower,
     mode: str,
 ) -> None:
     system, lender = systems[mode], lenders[mode]
     wallet = chain.accounts[1]
-    app = zkapp.application(lender.policy_hash, proofs)
+    app = zkapp.application(lender.policy_hash, proof_sets[mode])
     receipt = chain.tx(system.zk.functions.verifyAndAttest(app), wallet, gas=2_000_000)
     (event,) = chain.events(system.zk, "ApplicationVerified", receipt)
     assert (event.args.tier, event.args.limit) == (2, 250_000_000)  # NGN 2,500,000.00
     request_hash = zkapp.keccak_abi(zkapp.APP_TYPE, app)
     assert system.credit.functions.isAttestationValid(request_hash).call()
-    assert system.credit.functions.isNullifierUsed(samuel.nullifier).call()
+    assert system.credit.functions.isNullifierUsed(borrower_of(samuel, system).nullifier).call()
     gas = receipt["gasUsed"]
     if mode == "batched" and systems[mode].batch is not None:
         assert gas <= APPLICATION_GAS, f"verifyAndAttest used {gas} gas"
     else:
         assert gas <= SEQUENTIAL_GAS_CEILING, f"verifyAndAttest (sequential) used {gas} gas"
     # Scenario 4: the same proofs again are rejected on chain.
-    chain.reverts(system.zk.functions.verifyAndAttest(app), wallet, "ZKCredit__NullifierUsed")
+    chain.reverts(system.zk.functions.verifyAndAttest(app), wallet, "ZKCredit__ActiveAttestation",
+                  request_hash)

@@ -20,7 +20,7 @@ from .scenario import Lender, configure, dates_at, noon_of_next_day
 POLICY_ADMIN = role("POLICY_ADMIN_ROLE")
 PAUSER = role("PAUSER_ROLE")
 INCOME, CREDIT, COLLATERAL, IDENTITY = 1, 2, 3, 4
-_scopes = itertools.count(1000)
+_people = itertools.count(1000)  # identity secrets: a fresh person each
 SUBMISSION_TYPES = {
     "AttestationSubmission": [
         {"name": "submitter", "type": "address"},
@@ -39,9 +39,10 @@ def lender(chain: Chain, system: System) -> Lender:
 
 
 @pytest.fixture
-def borrower(chain: Chain) -> zkapp.Borrower:
-    """A borrower with a fresh scope, so a fresh nullifier."""
-    return zkapp.Borrower(wallet=int(chain.accounts[1], 16), scope=next(_scopes))
+def borrower(chain: Chain, system: System) -> zkapp.Borrower:
+    """A fresh person (so a fresh pseudonym) under the scope the verifier derives."""
+    return zkapp.Borrower(wallet=int(chain.accounts[1], 16), secret=next(_people),
+                          scope=zkapp.loan_scope(system, 0))
 
 
 @pytest.fixture(autouse=True)
@@ -157,8 +158,9 @@ def test_verify_and_attest_records_tier_and_limit(
         0,
     )
     assert system.credit.functions.hasValidAttestation(wallet).call()
-    # Replay: the nullifier is consumed.
-    chain.reverts(system.zk.functions.verifyAndAttest(app), wallet, "ZKCredit__NullifierUsed")
+    # Replay: the pseudonym already holds this active attestation.
+    chain.reverts(system.zk.functions.verifyAndAttest(app), wallet, "ZKCredit__ActiveAttestation",
+                  request_hash)
 
 
 @pytest.mark.parametrize(
@@ -458,3 +460,39 @@ def test_constructor_requires_contracts(chain: Chain, system: System) -> None:
     chain.reverts(
         factory.constructor(*args, mocks, eoa), system.admin, "ZKCredit__NotAContract", eoa
     )
+
+
+def test_one_person_gets_one_active_attestation_per_lender_whatever_scope_or_wallet(
+    chain: Chain, system: System, lender: Lender
+) -> None:
+    """Review F-1 (zk-2026-12): one identity with one set of credentials got three
+    concurrent attestations for the full limit, with scopes 1, 2 and 3 and two
+    wallets. Now the scope is derived from the lender, so the nullifier is one
+    pseudonym per person per lender, and it holds one active attestation."""
+    secret, derived = next(_people), zkapp.loan_scope(system, 0)
+    verify = system.zk.functions.verifyAndAttest
+    for scope, account in ((1, 1), (2, 1), (3, 2)):
+        b = zkapp.Borrower(wallet=int(chain.accounts[account], 16), secret=secret, scope=scope)
+        app = _app(lender, _proofs(chain, system, lender, b))
+        chain.reverts(verify(app), chain.accounts[account], "ZKCredit__ScopeNotDerived",
+                      scope, derived)  # fmt: skip
+    first = zkapp.Borrower(wallet=int(chain.accounts[1], 16), secret=secret, scope=derived)
+    app = _app(lender, _proofs(chain, system, lender, first))
+    chain.tx(verify(app), chain.accounts[1])
+    held = zkapp.keccak_abi(zkapp.APP_TYPE, app)
+    other_wallet = zkapp.Borrower(wallet=int(chain.accounts[2], 16), secret=secret, scope=derived)
+    again = _app(lender, _proofs(chain, system, lender, other_wallet))
+    chain.reverts(verify(again), chain.accounts[2], "ZKCredit__ActiveAttestation", held)
+    # Another lender (agent) derives another scope: the pseudonyms do not link.
+    assert zkapp.loan_scope(system, 1) != derived
+
+
+def test_the_python_scope_derivation_is_the_contracts(chain: Chain, system: System) -> None:
+    """The remittance provider and the worker derive scopes in Python: the same function."""
+    from zkredit.chain.scope import LOAN_SCOPE_DOMAIN, derived_scope
+
+    registry = system.zk.functions.agentRegistry().call()
+    assert registry == system.credit.functions.identityRegistry().call()
+    for agent_id in (0, 1, 77, 2**128):
+        assert derived_scope(LOAN_SCOPE_DOMAIN, chain.w3.eth.chain_id, registry, agent_id) == (
+            zkapp.loan_scope(system, agent_id))

@@ -124,6 +124,11 @@ def merkle_single_leaf(leaf: int, depth: int = 20) -> tuple[int, list[int], list
     return node, elements, [0] * depth
 
 
+def loan_scope(system: Any, agent_id: int) -> int:
+    """The scope ``system``'s verifier derives for applications requested by ``agent_id``."""
+    return int(system.zk.functions.loanScope(agent_id).call())
+
+
 def score_tier(score: int) -> int:
     return 5 - sum(score >= b for b in (580, 670, 740, 800))
 

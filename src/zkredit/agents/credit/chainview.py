@@ -36,7 +36,18 @@ class LenderChain(Protocol):
 
     def deny_list_hash(self) -> int: ...
 
-    def nullifier_used(self, nullifier: int) -> bool: ...
+    @property
+    def loan_scope(self) -> int:
+        """The scope the verifier derives from this lender's agent id (review F-1)."""
+        ...
+
+    def active_request(self, nullifier: int) -> bytes | None:
+        """The request hash of this pseudonym's still-valid attestation, if any."""
+        ...
+
+    def release_attestation(self, request_hash: bytes) -> str | None:
+        """Close this lender's attestation (the loan was repaid); returns the tx hash."""
+        ...
 
     def attest(
         self,

@@ -20,7 +20,7 @@ class ApplicationRow(Base):
     requester: Mapped[str] = mapped_column(String(64))
     worker_ref: Mapped[str] = mapped_column(String(64))
     wallet: Mapped[str] = mapped_column(String(42))
-    scope: Mapped[str] = mapped_column(String(80), unique=True)
+    scope: Mapped[str] = mapped_column(String(80))  # derived from this lender: shared
     amount_minor: Mapped[int] = mapped_column(BigInteger)
     currency: Mapped[str] = mapped_column(String(3))
     months: Mapped[int] = mapped_column()

@@ -17,7 +17,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-import secrets
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -49,6 +48,8 @@ from zkredit.zk.statements import day_number, deny_list_hash, month_index, ymd
 CIRCUITS = ("income", "credit_history", "collateral", "identity")
 CRED_TYPE = {"income": 1, "credit_history": 2, "collateral": 3, "identity": 4}
 MAX_ROOT_AGE_S = 30 * 86400
+CLOSED_LOAN_STATES = frozenset({"repaid", "disbursement_refunded", "cancelled"})
+"""Loan states that no longer hold the borrower's pseudonym with this lender."""
 
 
 class ApplicationNotFound(InputError):
@@ -136,7 +137,7 @@ class CreditService:
             if row is None:
                 row = ApplicationRow(
                     id=uuid.uuid4().hex, requester=env.sender, worker_ref=p.worker_ref,
-                    wallet=p.wallet, scope=str(secrets.randbits(128)),
+                    wallet=p.wallet, scope=str(self.chain.loan_scope),
                     amount_minor=p.amount_minor, currency=policy.currency_code,
                     months=p.months, today=self.chain.today().isoformat(), status="open",
                 )
@@ -238,11 +239,11 @@ class CreditService:
         if len(nullifiers) > 1:
             notes.append("the proofs do not share one nullifier")
         for n in nullifiers:
-            owner = self._nullifier_owner(n)
-            mine = owner == app["id"]  # recorded by an earlier, interrupted run of this one
-            if (owner is not None and not mine) or (self.chain.nullifier_used(n) and not mine):
+            other = self._active_owner(n, app["id"])
+            if other is not None:
                 unused = False
-                notes.append("the nullifier was already used (replayed proofs)")
+                notes.append("the nullifier was already used (replayed proofs, or this "
+                             "borrower already has an active loan with this lender)")
         tier = proofs["credit_history"].public[1] if ok["credit_history"] else None
         evidence = Evidence(
             income_proof=ok["income"], credit_history_proof=ok["credit_history"],
@@ -253,10 +254,28 @@ class CreditService:
         return evidence, (next(iter(nullifiers)) if len(nullifiers) == 1 else None), notes
 
     def _nullifier_owner(self, nullifier: int) -> str | None:
-        """The application that consumed ``nullifier`` with this lender, if any."""
+        """The latest application of the pseudonym ``nullifier`` with this lender, if any."""
         with self.runtime.db.session() as s:
             row = s.get(NullifierRow, str(nullifier))
             return row.application_id if row is not None else None
+
+    def _active_owner(self, nullifier: int, app_id: str) -> str | None:
+        """Another application of this pseudonym that still holds it, if any.
+
+        The scope is derived from this lender, so a nullifier is one person with this
+        lender (review F-1). It is held while its attestation is valid on chain, or
+        while its loan is open here; a repaid or refunded loan frees it.
+        """
+        owner = self._nullifier_owner(nullifier)
+        if owner == app_id:
+            return None  # recorded by an earlier, interrupted run of this one
+        if owner is not None:
+            with self.runtime.db.session() as s:
+                loan = s.scalars(select(LoanRow).where(LoanRow.application_id == owner)).first()
+                if loan is not None and loan.status not in CLOSED_LOAN_STATES:
+                    return owner
+        active = self.chain.active_request(nullifier)
+        return None if active is None else (owner or "0x" + active.hex())
 
     def assess(self, app: dict[str, Any], proofs: dict[str, Proof],
                submission: dict[str, Any] | None) -> dict[str, Any]:
@@ -280,8 +299,14 @@ class CreditService:
         assert nullifier is not None
         if self._nullifier_owner(nullifier) != app["id"]:
             try:
-                with self.runtime.db.session() as s:
-                    s.add(NullifierRow(nullifier=str(nullifier), application_id=app["id"]))
+                with self.runtime.db.session(lock=f"credit-pseudonym:{nullifier}") as s:
+                    held = s.get(NullifierRow, str(nullifier))
+                    if held is None:
+                        s.add(NullifierRow(nullifier=str(nullifier), application_id=app["id"]))
+                    elif held.application_id != app["id"]:
+                        if self._active_owner(nullifier, app["id"]) is not None:
+                            raise IntegrityError("pseudonym held", None, ValueError())
+                        held.application_id = app["id"]  # the earlier loan is closed
             except IntegrityError:
                 record_attack("nullifier_replay", agent=self.runtime.name)
                 raise ReplayRejected("the nullifier was already used with this lender") from None
@@ -491,9 +516,25 @@ class CreditService:
                 "loan_id": loan_id, "reference": reference, "amount_minor": amount_minor,
                 "late": late, "installments_paid": split.installments_paid}, session=s)
             reply = self._repayment_reply(loan, row)
+            closed = loan.application_id if split.outstanding == 0 else None
+        if closed is not None:
+            reply["release_tx"] = self._release_pseudonym(closed)
         reply["feedback_tx"] = self.chain.give_feedback(
             "worker", 100 if not late else 40, "repayment", "late" if late else "on_time")
         return reply
+
+    def _release_pseudonym(self, application_id: str) -> str | None:
+        """Close the repaid loan's attestation on chain, so its borrower may apply again."""
+        with self.runtime.db.session() as s:
+            app = s.get(ApplicationRow, application_id)
+            attestation = dict(app.attestation or {}) if app is not None else {}
+        request_hash = attestation.get("request_hash")
+        if not request_hash:
+            return None
+        tx = self.chain.release_attestation(bytes.fromhex(str(request_hash).removeprefix("0x")))
+        self.runtime.record("loan.attestation_released",
+                            {"application_id": application_id, "tx": tx})
+        return tx
 
     @staticmethod
     def _repayment_reply(loan: LoanRow, row: RepaymentRow) -> dict[str, Any]:

@@ -24,6 +24,7 @@ from zkredit.agents.remittance.settlement import LedgerOnlySettlement, Settlemen
 from zkredit.agents.remittance.trust import TrustView
 from zkredit.agents.remittance.webhooks import DELIVER_JOB, WebhookService
 from zkredit.agents.worker.vault import Keyring
+from zkredit.chain.scope import REMITTANCE_SCOPE_DOMAIN, derived_scope
 from zkredit.domain.fees import FeeSchedule
 from zkredit.domain.fx import RateProvider, SnapshotRateProvider
 from zkredit.domain.sanctions import SanctionsList, WalletDenyList
@@ -51,12 +52,16 @@ def build_services(
     webhook_client: httpx.Client | None = None,
     webhook_egress: EgressPolicy | None = None,
     secrets_keyring: Keyring | None = None,
+    proof_scope: int | None = None,
 ) -> RemittanceServices:
     """Wire the agent's services and register its job kinds on ``runtime.jobs``.
 
     ``verifier`` is usually ``Groth16pyBackend(catalog)`` (only the verification key
     is used); ``trust`` a :class:`~zkredit.agents.remittance.trust.JsonTrustView` or a
     chain-backed view; the packaged demo data stand in for rates, fees and lists.
+    ``proof_scope`` is the scope derived from this provider's agent id on chain
+    (:func:`zkredit.chain.scope.derived_scope`); without a chain it is derived from
+    the agent's own wallet instead. Either way the prover never chooses it.
     """
     rates = rates or SnapshotRateProvider.packaged()
     metrics = RemittanceMetrics()
@@ -85,6 +90,8 @@ def build_services(
         rates=rates,
         schedule=schedule or FeeSchedule.packaged(),
         clock=clock,
+        proof_scope=proof_scope if proof_scope is not None else derived_scope(
+            REMITTANCE_SCOPE_DOMAIN, runtime.chain_id, runtime.account.address, 0),
     )
     pipeline.register()
     runtime.jobs.register(DELIVER_JOB, webhooks.deliver, max_attempts=8,

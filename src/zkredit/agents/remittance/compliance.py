@@ -1,7 +1,8 @@
 """The compliance step of a funded transfer, from stored rows to a state-machine event.
 
 A remittance is checked in full (DOMAIN.md): the identity proof and its public
-signals, nullifier replay, the sender's rolling limits at the KYC level the
+signals, proof replay, the sender person's rolling limits (summed over the
+proof's nullifier, a pseudonym stable across wallets) at the KYC level the
 proof discloses, sanctions screening of the recipient, the sender's wallet, and
 travel-rule data above 1,000 USD. The verdict itself is
 :func:`zkredit.domain.compliance.assess`. A loan disbursement carries no proof
@@ -11,8 +12,12 @@ screened.
 
 from __future__ import annotations
 
+import hashlib
+import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from zkredit.agents.remittance.identity import IdentityChecker
 from zkredit.agents.remittance.metrics import RemittanceMetrics
@@ -32,6 +37,12 @@ class Verdict:
 
     event: TransferEvent
     reasons: tuple[str, ...]
+
+
+def proof_digest(proof: Mapping[str, Any]) -> str:
+    """sha256 of the proof's canonical JSON: what identifies one spent identity proof."""
+    return hashlib.sha256(json.dumps(proof, sort_keys=True, separators=(",", ":"))
+                          .encode()).hexdigest()
 
 
 class ComplianceChecks:
@@ -71,13 +82,15 @@ class ComplianceChecks:
         problems = list(check.failures)
         level = KycLevel.BASIC
         if check.signals is not None and check.ok:
-            nullifier = str(check.signals.nullifier)
-            spent = repo.nullifier(nullifier)
+            row.sender_pseudonym = str(check.signals.nullifier)
+            digest = proof_digest(row.identity_proof or {})
+            spent = repo.identity_proof_use(digest)
             if spent is not None and spent.transfer_id != row.id:
                 self.metrics.attack("nullifier_replay")
-                problems.append("the identity proof's nullifier was already used (replay)")
+                problems.append("the identity proof was already used for another transfer "
+                                "(replay)")
             elif spent is None:
-                repo.add_nullifier(nullifier, quote.scope, row.id, now)
+                repo.add_identity_proof_use(digest, row.id, now)
             row.kyc_level = check.signals.level
             try:
                 level = KycLevel(check.signals.level)
@@ -85,7 +98,8 @@ class ComplianceChecks:
                 problems.append(f"KYC level {check.signals.level} has no remittance limits")
         principal = amounts_of(row).principal
         limits = check_limits(
-            repo.counted_history(row.sender_wallet, exclude=row.id),
+            repo.counted_history(row.sender_pseudonym or f"wallet:{row.sender_wallet}",
+                                 exclude=row.id),
             principal,
             level,
             now,

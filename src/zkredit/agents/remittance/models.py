@@ -40,7 +40,7 @@ class QuoteRow(Base):
     __table_args__ = ({"info": _INFO},)
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
-    scope: Mapped[str] = mapped_column(String(80), unique=True)
+    scope: Mapped[str] = mapped_column(String(80))  # derived from this provider: shared
     requested_by: Mapped[str] = mapped_column(String(64))
     direction: Mapped[str] = mapped_column(String(8))
     route: Mapped[str] = mapped_column(String(32))
@@ -70,6 +70,7 @@ class TransferRow(Base):
         CheckConstraint(STATE_CHECK, name="state"),
         CheckConstraint(KIND_CHECK, name="kind"),
         Index(None, "sender_wallet", "funded_at"),
+        Index(None, "sender_pseudonym", "funded_at"),
         {"info": _INFO},
     )
 
@@ -84,6 +85,8 @@ class TransferRow(Base):
     request_hash: Mapped[str] = mapped_column(String(64))
     requested_by: Mapped[str] = mapped_column(String(64))
     sender_wallet: Mapped[str | None] = mapped_column(String(42))
+    sender_pseudonym: Mapped[str | None] = mapped_column(String(80))
+    """The identity proof's nullifier: the sender's stable pseudonym with this provider."""
     route: Mapped[str] = mapped_column(String(32))
     send_currency: Mapped[str] = mapped_column(String(3))
     sent_minor: Mapped[int] = mapped_column(BigInteger)
@@ -123,14 +126,13 @@ class TransferEventRow(Base):
     audited: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
-class NullifierRow(Base):
-    """An identity-proof nullifier already spent: the same proof cannot fund twice."""
+class IdentityProofRow(Base):
+    """An identity proof already spent (by digest): the same proof cannot fund twice."""
 
-    __tablename__ = "remittance_nullifiers"
+    __tablename__ = "remittance_identity_proofs"
     __table_args__ = ({"info": _INFO},)
 
-    nullifier: Mapped[str] = mapped_column(String(80), primary_key=True)
-    scope: Mapped[str] = mapped_column(String(80))
+    digest: Mapped[str] = mapped_column(String(64), primary_key=True)
     transfer_id: Mapped[str] = mapped_column(
         String(40), ForeignKey("remittance_transfers.id", ondelete="RESTRICT")
     )

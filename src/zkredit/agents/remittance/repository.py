@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from zkredit.agents.remittance.books import TransferAmounts
 from zkredit.agents.remittance.models import (
-    NullifierRow,
+    IdentityProofRow,
     QuoteRow,
     TransferEventRow,
     TransferRow,
@@ -80,11 +80,15 @@ class RemittanceRepository:
         ).all()
         return [(transfer_id, state) for transfer_id, state in rows]
 
-    def counted_history(self, wallet: str, *, exclude: str) -> list[tuple[datetime, Money]]:
-        """The sender's funded transfers that still count towards the limits."""
+    def counted_history(self, pseudonym: str, *, exclude: str) -> list[tuple[datetime, Money]]:
+        """The sender person's funded transfers that still count towards the limits.
+
+        ``pseudonym`` is the identity proof's nullifier under this provider's derived
+        scope: one per person, whatever wallet they send from (review F-1, F24).
+        """
         rows = self.s.execute(
             select(TransferRow.funded_at, TransferRow.sent_minor, TransferRow.send_currency).where(
-                TransferRow.sender_wallet == wallet,
+                TransferRow.sender_pseudonym == pseudonym,
                 TransferRow.id != exclude,
                 TransferRow.funded_at.is_not(None),
                 TransferRow.state.in_([s.value for s in COUNTED_STATES]),
@@ -147,12 +151,12 @@ class RemittanceRepository:
 
     # -- nullifiers and books -----------------------------------------------------
 
-    def nullifier(self, nullifier: str) -> NullifierRow | None:
-        return self.s.get(NullifierRow, nullifier)
+    def identity_proof_use(self, digest: str) -> IdentityProofRow | None:
+        return self.s.get(IdentityProofRow, digest)
 
-    def add_nullifier(self, nullifier: str, scope: str, transfer_id: str, at: datetime) -> None:
+    def add_identity_proof_use(self, digest: str, transfer_id: str, at: datetime) -> None:
         self.s.add(
-            NullifierRow(nullifier=nullifier, scope=scope, transfer_id=transfer_id, used_at=at)
+            IdentityProofRow(digest=digest, transfer_id=transfer_id, used_at=at)
         )
         self.s.flush()
 

@@ -10,7 +10,6 @@ loan id.
 from __future__ import annotations
 
 import hashlib
-import secrets
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -86,9 +85,12 @@ class RemittanceService:
         rates: RateProvider,
         schedule: FeeSchedule,
         clock: Callable[[], datetime],
+        proof_scope: int,
         payout_agent: str = "receiver",
         lender_agent: str = "credit",
     ) -> None:
+        self.proof_scope = proof_scope
+        """Derived from this provider (review F-1): the nullifier is the sender's pseudonym."""
         self.runtime = runtime
         self.pipeline = pipeline
         self.publisher = publisher
@@ -102,7 +104,7 @@ class RemittanceService:
     # -- quotes -----------------------------------------------------------------
 
     def quote(self, request: QuoteRequest, requested_by: str) -> QuoteReply:
-        """Price a transfer, lock it for 60 s and hand out a fresh proof scope."""
+        """Price a transfer, lock it for 60 s and hand out this provider's proof scope."""
         src, dst = currency(request.send_currency), currency(request.receive_currency)
         now = self.clock()
         try:
@@ -131,7 +133,7 @@ class RemittanceService:
         except (UnknownCorridorError, RateUnavailableError) as exc:
             raise InputError(exc.message, hint=exc.hint) from None
         quote_id = f"qt_{uuid.uuid4().hex}"
-        scope = str(secrets.randbits(128) | 1 << 127)
+        scope = str(self.proof_scope)
         with self.runtime.db.session() as s:
             RemittanceRepository(s).add_quote(quote_row(quote_id, scope, requested_by, q))
         self.runtime.log("quote issued", quote_id=quote_id, route=q.route.value)

@@ -10,7 +10,10 @@ back with a proof. So before any proving work the worker checks:
   check the proofs against), and matches the hash the lender claims for it;
 * the requested date is the worker's own date, within ``MAX_CLOCK_SKEW_DAYS``
   (a date in the past re-opens expired valuations; one in the future makes a
-  young holder look of age).
+  young holder look of age);
+* the requested scope is the one the verifier contract derives from the
+  lender's registered agent id (review F-1). A scope the lender picks could be
+  another lender's, and then the two could link the worker by its nullifier.
 
 A refusal names the field and both values, for the worker's user; nothing is
 proved and nothing is sent.
@@ -74,3 +77,21 @@ def check_policy(policy: CreditPolicy, claimed_hash: str | None, is_active: Poli
             hint="A lender may only ask for the terms it published; ask it to register them, "
             "or apply elsewhere.",
         )
+
+
+ScopeLookup = Callable[[str], int | None]
+"""The scope the chain derives for a counterparty; ``None``: cannot tell."""
+
+
+def check_scope(requested: int, counterparty_name: str, lookup: ScopeLookup | None,
+                *, counterparty: str) -> None:
+    """Refuse to prove under a scope that is not the counterparty's derived one."""
+    expected = lookup(counterparty_name) if lookup is not None else None
+    if expected is None or requested == expected:
+        return
+    raise PolicyMismatch(
+        f"{counterparty} asked for proofs under scope {requested}, but the scope the "
+        f"verifier contract derives for it is {expected}; a scope chosen by the "
+        "counterparty could link you across lenders, so nothing was proved",
+        hint="The lender's software is misconfigured or not trustworthy; apply elsewhere.",
+    )

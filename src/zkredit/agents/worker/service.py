@@ -31,7 +31,14 @@ from sqlalchemy import select
 
 from zkredit.agents.common.loan_offer import sign_offer
 from zkredit.agents.common.runtime import PartyRuntime
-from zkredit.agents.worker.guard import PolicyLookup, PolicyMismatch, check_date, check_policy
+from zkredit.agents.worker.guard import (
+    PolicyLookup,
+    PolicyMismatch,
+    ScopeLookup,
+    check_date,
+    check_policy,
+    check_scope,
+)
 from zkredit.agents.worker.models import LoanApplicationRow, RemittanceRow
 from zkredit.agents.worker.vaultstore import Identity, Vault
 from zkredit.domain.policy import CreditPolicy
@@ -125,6 +132,8 @@ class WorkerService:
     is_trusted_issuer: Callable[[int, int, int], bool | None]
     clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC)
     is_policy_active: PolicyLookup | None = None  # the chain's registry (F-5); None: unchecked
+    lender_scope: ScopeLookup | None = None  # the verifier's derived scope (F-1); None: unchecked
+    provider_scope: ScopeLookup | None = None  # the provider's derived scope (F-1)
 
     @property
     def jobs(self) -> JobQueue:
@@ -404,6 +413,7 @@ class WorkerService:
             check_date(ctx.today, self.clock(), counterparty=f"lender {lender}")
             check_policy(policy, opened.get("policy_hash"), self.is_policy_active,
                          counterparty=f"lender {lender}")
+            check_scope(ctx.scope, lender, self.lender_scope, counterparty=f"lender {lender}")
         except PolicyMismatch as refused:
             explanation["refused"] = refused.message
             self._update_loan(app_id, status="failed", error=refused.message,
@@ -540,6 +550,8 @@ class WorkerService:
             try:
                 check_date(dt.date.fromisoformat(str(quote["today"])), self.clock(),
                            counterparty="the remittance provider")
+                check_scope(int(quote["scope"]), "remittance", self.provider_scope,
+                            counterparty="the remittance provider")
             except PolicyMismatch as refused:
                 self._update_remittance(rem_id, status=REFUSED, error=refused.message,
                                         quote=quote,

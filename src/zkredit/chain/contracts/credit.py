@@ -62,7 +62,21 @@ class CreditRegistry(AccessControlled):
         return bytes(self._call(self.fn.latestRequestOf(subject)))
 
     def is_nullifier_used(self, nullifier: int) -> bool:
+        """Was ``nullifier`` ever recorded (active or not)?"""
         return bool(self._call(self.fn.isNullifierUsed(nullifier)))
+
+    def active_request_of(self, nullifier: int) -> bytes | None:
+        """The still-valid attestation of this pseudonym, if any."""
+        found = bytes(self._call(self.fn.activeRequestOf(nullifier)))
+        return None if found == bytes(32) else found
+
+    def release_attestation(self, request_hash: bytes, reason_hash: bytes = bytes(32),
+                            sender: Sender | None = None) -> TxReceipt:
+        """The lender agent closes its attestation (repaid, cancelled): the pseudonym is free."""
+        return self._send(self.fn.releaseAttestation(request_hash, reason_hash), sender)
+
+    def identity_registry(self) -> ChecksumAddress:
+        return Web3.to_checksum_address(self._call(self.fn.identityRegistry()))
 
     def verifier(self) -> ChecksumAddress:
         return Web3.to_checksum_address(self._call(self.fn.verifier()))

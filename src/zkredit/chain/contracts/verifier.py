@@ -148,6 +148,17 @@ class ZKCreditVerifier(AccessControlled):
     def policy_hash_of(self, policy: OnChainPolicy) -> bytes:
         return bytes(self._call(self.fn.policyHashOf(policy.struct())))
 
+    def withdraw_attestation(self, request_hash: bytes, response_uri: str = "",
+                             reason_hash: bytes = bytes(32), sender: Sender | None = None
+                             ) -> TxReceipt:
+        """Policy admin: withdraw an attestation (validation response 0); frees its pseudonym."""
+        return self._send(self.fn.withdrawAttestation(request_hash, response_uri, reason_hash),
+                          sender)
+
+    def loan_scope(self, agent_id: int) -> int:
+        """The scope an application requested by ``agent_id`` must be proved under."""
+        return int(self._call(self.fn.loanScope(agent_id)))
+
     def is_policy_active(self, policy_hash: bytes) -> bool:
         return bool(self._call(self.fn.isPolicyActive(policy_hash)))
 

@@ -11,6 +11,7 @@ from eth_account.signers.local import LocalAccount
 from zkredit.agents.common.envelope import Envelope
 from zkredit.agents.common.runtime import PartyRuntime
 from zkredit.agents.credit.service import CreditService
+from zkredit.chain.scope import LOAN_SCOPE_DOMAIN, derived_scope
 from zkredit.domain.policy import CreditPolicy
 from zkredit.zk.proof import Proof
 
@@ -24,6 +25,7 @@ class FakeLenderChain:
     agent_id: int = 7
     attested: list[dict[str, Any]] = field(default_factory=list)
     feedback: list[tuple[str, int, str, str]] = field(default_factory=list)
+    released: list[bytes] = field(default_factory=list)
 
     @property
     def chain_id(self) -> int:
@@ -48,8 +50,16 @@ class FakeLenderChain:
     def deny_list_hash(self) -> int:
         return 0
 
-    def nullifier_used(self, nullifier: int) -> bool:
-        return False
+    @property
+    def loan_scope(self) -> int:
+        return derived_scope(LOAN_SCOPE_DOMAIN, CHAIN_ID, "0x" + "33" * 20, self.agent_id)
+
+    def active_request(self, nullifier: int) -> bytes | None:
+        return None
+
+    def release_attestation(self, request_hash: bytes) -> str | None:
+        self.released.append(request_hash)
+        return f"0x{len(self.released):064x}"
 
     def attest(self, proofs: dict[str, Proof], policy: CreditPolicy, wallet: str,
                submission: dict[str, Any] | None) -> dict[str, Any]:

@@ -59,10 +59,13 @@ def transfer_payload(quote_id: str) -> dict[str, object]:
     }
 
 
-def test_a_quote_persists_with_a_fresh_128_bit_scope(system: System) -> None:
+def test_every_quote_carries_the_scope_derived_from_the_provider(system: System) -> None:
+    """Review F-1: the scope is the provider's, never fresh per quote, so the identity
+    proof's nullifier is the sender's one pseudonym with this provider."""
     a, b = system.scenario1_quote(), system.scenario1_quote()
-    assert a.scope != b.scope and a.quote_id != b.quote_id
-    assert all(int(q.scope).bit_length() == 128 for q in (a, b))
+    assert a.scope == b.scope and a.quote_id != b.quote_id
+    assert int(a.scope) == system.remittance.remittance.proof_scope
+    assert 0 < int(a.scope) < 1 << 248
     q = a.quote
     assert (q.expires_at - q.created_at).total_seconds() == 60
     assert q.markup_bps == 50 and q.eta_seconds == 3600 and q.route is Route.BANK_TRANSFER

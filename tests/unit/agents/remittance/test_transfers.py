@@ -120,6 +120,44 @@ def test_the_rolling_24_hour_limit_sums_across_transfers(system: System) -> None
     assert books(system).trial_balance().balanced
 
 
+def test_the_limits_hold_for_one_person_across_three_wallets(system: System) -> None:
+    """Review F24 / F-1: limits were summed per wallet, which the prover chooses, so a
+    new wallet bypassed them. They are summed per pseudonym: the identity proof's
+    nullifier under the provider's scope, the same whatever wallet proves it."""
+    service = system.remittance.remittance
+
+    def send(sgd_minor: int, key: str) -> str:
+        quote = system.quote(send_currency="SGD", receive_currency="PHP",
+                             route=Route.BANK_TRANSFER, send_amount_minor=sgd_minor)
+        payload = system.transfer_payload(quote, wallet=Account.create().address)
+        return service.request_transfer(payload, key, "worker").transfer_id
+
+    assert system.wait(send(50_000, "w1")).state == "completed"  # USD 386.10
+    assert system.wait(send(50_000, "w2")).state == "completed"  # USD 772.20 in 24 h
+    refused = system.wait(send(50_000, "w3"))  # a third wallet: USD 1,158.30
+
+    assert refused.state == "refunded"
+    assert any("24-hour limit USD 1,000.00" in r and "exceeds" in r for r in refused.reasons)
+
+
+def test_an_identity_proof_funds_one_transfer_only(system: System) -> None:
+    """The scope is the provider's, so one proof would verify for any quote of the same
+    wallet and day; its digest is spent by the first transfer."""
+    wallet = Account.create().address
+    service = system.remittance.remittance
+    first_quote = system.scenario1_quote()
+    payload = system.transfer_payload(first_quote, wallet=wallet)
+    assert system.wait(service.request_transfer(payload, "p1", "worker").transfer_id
+                       ).state == "completed"  # fmt: skip
+    second_quote = system.scenario1_quote()
+    replay = {**payload, "quote_id": second_quote.quote_id}
+
+    refused = system.wait(service.request_transfer(replay, "p2", "worker").transfer_id)
+
+    assert refused.state == "refunded"
+    assert any("already used for another transfer" in r for r in refused.reasons)
+
+
 def test_a_near_match_of_a_sanctioned_name_is_held_not_sent(system: System) -> None:
     quote = system.scenario1_quote()
     wallet = Account.create().address

@@ -33,6 +33,7 @@ from zkredit.scenarios import ISSUER_ROLES, demo_issuer
 from zkredit.zk.credentials import Credential, CredentialType, SignedCredential, issue
 
 REGISTERED = CreditPolicy.default_for("NGN")
+CREDIT_SCOPE = 7_000_001  # what the chain derives for the lender "credit", in these tests
 NOW = dt.datetime(2026, 12, 7, 9, 30, tzinfo=dt.UTC)
 
 
@@ -74,12 +75,13 @@ class ProbingLender:
 
     policy: CreditPolicy
     today: dt.date
+    scope: int = CREDIT_SCOPE
     sent: list[str] = field(default_factory=list)
 
     def send(self, recipient: str, message_type: str, payload: Any, **_: Any) -> dict[str, Any]:
         self.sent.append(message_type)
         assert message_type == "credit.application.open", message_type
-        return {"application_id": uuid.uuid4().hex, "scope": "12345",
+        return {"application_id": uuid.uuid4().hex, "scope": str(self.scope),
                 "today": self.today.isoformat(), "policy": policy_to_wire(self.policy)}
 
     def close(self) -> None:
@@ -99,7 +101,8 @@ def guarded(tmp_path: Path) -> Iterator[WorkerService]:
     service = WorkerService(runtime, Vault(runtime.db, Keyring.from_settings(
         VAULT_KEY, development=False)), no_prover,  # type: ignore[arg-type]
         sign_submission=lambda *args: None, is_trusted_issuer=lambda *args: True,
-        clock=lambda: NOW, is_policy_active=registered_only)
+        clock=lambda: NOW, is_policy_active=registered_only,
+        lender_scope=lambda lender: CREDIT_SCOPE if lender == "credit" else None)
     service.register_jobs()  # never started: the test runs the job itself
     try:
         yield service
@@ -176,3 +179,14 @@ def test_a_tampered_credential_is_refused_naming_its_type_and_issuer_key(
     assert "altered after signing, or signed by another key" in message
     assert "assert failed" not in message and "ForceEqualIfEnabled" not in message
     assert guarded.import_credential(identity_id, signed.to_dict())["type"] == "kyc"
+
+
+def test_a_lender_asking_for_a_scope_it_chose_gets_no_proof(guarded: WorkerService) -> None:
+    """Review F-1: a scope the lender picks (another lender's, say) would let two
+    lenders link the worker by its nullifier. Only the scope the verifier derives
+    from the lender's agent id is proved under."""
+    loan = run_loan(guarded, ProbingLender(REGISTERED, NOW.date(), scope=CREDIT_SCOPE + 1))
+
+    assert loan["status"] == "failed"
+    assert f"under scope {CREDIT_SCOPE + 1}" in loan["error"]
+    assert f"derives for it is {CREDIT_SCOPE}" in loan["error"]
