@@ -233,6 +233,17 @@ def loan_disbursed(loan_id: str, principal: Money) -> JournalEntry:
     )
 
 
+def loan_disbursement_reversed(loan_id: str, principal: Money) -> JournalEntry:
+    """The disbursement was refunded to the lender (its payout failed): undo
+    :func:`loan_disbursed`, so the borrower owes nothing for money they never received."""
+    return _entry(
+        f"{loan_id}:disburse_reversal",
+        f"loan {loan_id}: disbursement refunded, receivable reversed",
+        debit(cash(principal.currency), principal),
+        credit(loans_receivable(loan_id), principal),
+    )
+
+
 def loan_repaid(loan_id: str, number: int, principal: Money, interest: Money) -> JournalEntry:
     """Installment ``number`` received: principal part reduces the loan, interest is earned.
 

@@ -191,6 +191,7 @@ MESSAGE_SENDERS: dict[str, frozenset[str]] = {
     "remittance.transfer.request": frozenset({"worker"}),
     "remittance.transfer.status": frozenset({"worker"}),
     "remittance.disbursement.request": frozenset({"credit"}),
+    "remittance.disbursement.status": frozenset({"credit"}),
     "receiver.payout.request": frozenset({"remittance"}),
     "receiver.payout.status": frozenset({"remittance"}),
     "receiver.dispute.open": frozenset({"remittance"}),

@@ -32,7 +32,7 @@ from zkredit.agents.common.runtime import PartyRuntime
 from zkredit.agents.credit.chainview import LenderChain
 from zkredit.agents.credit.models import ApplicationRow, LoanRow, NullifierRow, RepaymentRow
 from zkredit.agents.credit.schemas import AcceptRequest, OpenRequest, ProofJson, SubmitRequest
-from zkredit.domain.ledger import loan_disbursed, loan_repayment
+from zkredit.domain.ledger import loan_disbursed, loan_disbursement_reversed, loan_repayment
 from zkredit.domain.loans import Approved, Evidence, decide
 from zkredit.domain.money import Money, currency
 from zkredit.domain.policy import CreditPolicy
@@ -62,6 +62,21 @@ class RepaymentConflict(InputError):
     """Raised when a payment reference is booked again with another amount."""
 
     http_status = 409
+
+
+DISBURSEMENT_TRACK = "credit.disbursement.track"
+TRACK_ATTEMPTS = 16
+"""Looks at a disbursement before its tracking job gives up (backoff 1 s doubling to 300 s:
+~40 min); the reconciler revives it after that (:meth:`CreditService.resume`)."""
+DELIVERED_TRANSFER_STATES = frozenset({"paid_out", "completed"})
+"""The borrower has the money: the transfer can no longer be refunded."""
+RETURNED_TRANSFER_STATES = frozenset({"refunded", "expired"})
+"""The money never reached the borrower and is back with (or never left) the lender."""
+
+
+class DisbursementPending(ZKreditError):
+    """Raised inside the tracking job while the disbursement transfer is not final yet:
+    the job retries with backoff."""
 
 
 class ReplayRejected(ZKreditError):
@@ -105,6 +120,8 @@ class CreditService:
         inbox.on("credit.offer.accept", self._on_accept)
         self.runtime.jobs.register("credit.attest", self._job_attest, max_attempts=5)
         self.runtime.jobs.register("credit.disburse", self._job_disburse, max_attempts=8)
+        self.runtime.jobs.register(DISBURSEMENT_TRACK, self._job_track_disbursement,
+                                   max_attempts=TRACK_ATTEMPTS)
 
     @property
     def verifier(self) -> Groth16pyBackend:
@@ -414,14 +431,20 @@ class CreditService:
             return self._loan_reply(row)
 
     def resume(self) -> int:
-        """Revive the disbursement of every accepted loan whose job died (the reconciler's
-        hook, F08); returns how many accepted, undisbursed loans there were."""
+        """Revive the disbursement of every accepted loan whose job died, and the tracking
+        of every disbursement not yet delivered or returned (the reconciler's hook, F08,
+        F13); returns how many such loans there were."""
         with self.runtime.db.session() as s:
             stuck = list(s.scalars(select(LoanRow.id).where(
                 LoanRow.status == "accepted", LoanRow.disbursement.is_(None))))
+            tracked = [loan_id for loan_id, disbursement in s.execute(
+                select(LoanRow.id, LoanRow.disbursement).where(LoanRow.status == "disbursed"))
+                if not _delivered(disbursement)]
         for loan_id in stuck:
             self.runtime.jobs.revive(f"disburse:{loan_id}")
-        return len(stuck)
+        for loan_id in tracked:
+            self._track_later(loan_id)
+        return len(stuck) + len(tracked)
 
     def _loan_reply(self, loan: LoanRow) -> dict[str, Any]:
         n = loan.repaid_installments
@@ -436,6 +459,7 @@ class CreditService:
             loan = s.get(LoanRow, payload["loan_id"])
             assert loan is not None
             if loan.disbursement is not None:
+                self._track_later(loan.id)  # an earlier run may have died before this
                 return dict(loan.disbursement)
             principal = Money(loan.principal_minor, currency(loan.currency))
             loan_id = loan.id
@@ -459,7 +483,85 @@ class CreditService:
             self.runtime.record("loan.disbursed", {"loan_id": loan_id,
                                                    "transfer_id": reply.get("transfer_id")},
                                 session=s)
+        self._track_later(loan_id)
         return dict(reply)
+
+    # -- following the disbursement to its end (F13) ------------------------------------
+
+    def _track_later(self, loan_id: str) -> None:
+        self.runtime.jobs.ensure(DISBURSEMENT_TRACK, {"loan_id": loan_id},
+                                 dedup_key=f"disbursement-track:{loan_id}")
+
+    def _job_track_disbursement(self, payload: dict[str, Any]) -> dict[str, Any]:
+        """Ask the remittance agent once how the disbursement stands; retry until final.
+
+        Accepting the transfer is not delivering it: a payout the receiver refuses is
+        refunded at the remittance agent, and then the borrower owes nothing. So the
+        loan follows its transfer: delivered (``paid_out``/``completed``) keeps the
+        receivable; returned (``refunded``) reverses it and closes the loan as
+        ``disbursement_refunded``, which takes no repayments. Each look is one short
+        attempt; between looks the job holds no thread.
+        """
+        loan_id = str(payload["loan_id"])
+        with self.runtime.db.session() as s:
+            loan = s.get(LoanRow, loan_id)
+            assert loan is not None, f"no loan {loan_id}"
+            if loan.status == "disbursement_refunded" and \
+                    "release_tx" not in (loan.disbursement or {}):
+                return self._release_refunded(loan_id)  # an earlier run died before this
+            if loan.status != "disbursed" or _delivered(loan.disbursement):
+                return {"loan_id": loan_id, "status": loan.status}
+        status = self.runtime.peers.send("remittance", "remittance.disbursement.status",
+                                         {"loan_id": loan_id}, correlation_id=loan_id)
+        state = str(status.get("state"))
+        reasons = [str(r) for r in status.get("reasons") or []]
+        loan_status = self._follow_transfer(loan_id, state, reasons[-1] if reasons else None)
+        if state not in DELIVERED_TRANSFER_STATES | RETURNED_TRANSFER_STATES:
+            raise DisbursementPending(f"the disbursement of loan {loan_id} is still {state}; "
+                                      "will check again")
+        if loan_status == "disbursement_refunded":
+            return self._release_refunded(loan_id)
+        return {"loan_id": loan_id, "status": loan_status, "transfer_state": state}
+
+    def _release_refunded(self, loan_id: str) -> dict[str, Any]:
+        """Close the refunded loan's attestation on chain: the borrower may apply again."""
+        with self.runtime.db.session() as s:
+            loan = s.get(LoanRow, loan_id)
+            assert loan is not None
+            application_id = loan.application_id
+        tx = self._release_pseudonym(application_id)
+        with self.runtime.db.session(lock=f"credit-loan:{loan_id}") as s:
+            loan = s.get(LoanRow, loan_id)
+            assert loan is not None
+            loan.disbursement = {**dict(loan.disbursement or {}), "release_tx": tx}
+        return {"loan_id": loan_id, "status": "disbursement_refunded", "release_tx": tx}
+
+    def _follow_transfer(self, loan_id: str, state: str, reason: str | None) -> str:
+        """Record the transfer's ``state`` on the loan; undo the loan if it was returned."""
+        with self.runtime.db.session(lock=f"credit-loan:{loan_id}") as s:
+            loan = s.get(LoanRow, loan_id)
+            assert loan is not None
+            disbursement = dict(loan.disbursement or {})
+            if loan.status != "disbursed":
+                return loan.status  # already reversed (or repaid) by an earlier look
+            if disbursement.get("state") == state and state not in RETURNED_TRANSFER_STATES:
+                return loan.status
+            loan.disbursement = {**disbursement, "state": state}
+            transfer_id = disbursement.get("transfer_id")
+            if state in RETURNED_TRANSFER_STATES:
+                principal = Money(loan.principal_minor, currency(loan.currency))
+                # The receivable and the loan's state go back together, with the audit entry.
+                self.runtime.ledger.post(loan_disbursement_reversed(loan_id, principal),
+                                         reference=loan_id, session=s)
+                loan.status = "disbursement_refunded"
+                self.runtime.record("loan.disbursement_refunded", {
+                    "loan_id": loan_id, "transfer_id": transfer_id, "transfer_state": state,
+                    "reason": reason}, session=s)
+            elif state in DELIVERED_TRANSFER_STATES:
+                self.runtime.record("loan.disbursement_delivered", {
+                    "loan_id": loan_id, "transfer_id": transfer_id, "transfer_state": state},
+                    session=s)
+            return loan.status
 
     def record_repayment(self, loan_id: str, amount_minor: int, currency_code: str,
                          reference: str) -> dict[str, Any]:
@@ -486,7 +588,7 @@ class CreditService:
                         f"payment reference {reference!r} was booked for "
                         f"{done.amount_minor} {done.currency}, not {amount_minor} {code}")
                 return {**self._repayment_reply(loan, done), "feedback_tx": None}  # replay
-            if loan.status != "disbursed":
+            if loan.status != "disbursed":  # a refunded disbursement owes nothing (F13)
                 raise InputError(f"loan {loan_id} is {loan.status}; only a disbursed loan "
                                  "takes repayments")
             if code != loan.currency:
@@ -524,7 +626,8 @@ class CreditService:
         return reply
 
     def _release_pseudonym(self, application_id: str) -> str | None:
-        """Close the repaid loan's attestation on chain, so its borrower may apply again."""
+        """Close the repaid (or refunded) loan's attestation on chain, so its borrower may
+        apply again."""
         with self.runtime.db.session() as s:
             app = s.get(ApplicationRow, application_id)
             attestation = dict(app.attestation or {}) if app is not None else {}
@@ -543,3 +646,10 @@ class CreditService:
                 "principal_minor": row.principal_minor, "interest_minor": row.interest_minor,
                 "late": row.late, "installments_paid": loan.repaid_installments,
                 "status": loan.status}
+
+
+def _delivered(disbursement: Any) -> bool:
+    """Whether the recorded disbursement transfer reached the borrower (it cannot be
+    refunded any more). A disbursed loan whose transfer is returned is reversed at once,
+    so a disbursed loan that is not delivered is still being followed."""
+    return (disbursement or {}).get("state") in DELIVERED_TRANSFER_STATES

@@ -18,6 +18,7 @@ from zkredit.agents.common.messaging import MessageHandler
 from zkredit.agents.common.paging import Before, Limit, newest_first
 from zkredit.agents.remittance.models import TransferRow
 from zkredit.agents.remittance.schemas import (
+    DisbursementLookup,
     MoneyJson,
     QuoteReply,
     QuoteRequest,
@@ -48,6 +49,7 @@ MESSAGE_TYPES = (
     "remittance.transfer.request",
     "remittance.transfer.status",
     "remittance.disbursement.request",
+    "remittance.disbursement.status",
 )
 
 
@@ -153,4 +155,10 @@ def message_handlers(services: RemittanceServices) -> dict[str, MessageHandler]:
         reply = remittance.disburse(envelope.payload, envelope.sender)
         return reply.model_dump(mode="json", exclude_none=True)
 
-    return dict(zip(MESSAGE_TYPES, (quote, transfer, status, disburse), strict=True))
+    def disbursement(envelope: Envelope, key: str | None) -> dict[str, Any]:
+        lookup = parse_payload(DisbursementLookup, envelope.payload)
+        reply = remittance.disbursement_status(lookup.loan_id, envelope.sender)
+        return reply.model_dump(mode="json", exclude_none=True)
+
+    return dict(zip(MESSAGE_TYPES, (quote, transfer, status, disburse, disbursement),
+                    strict=True))

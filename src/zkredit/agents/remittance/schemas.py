@@ -211,6 +211,12 @@ class TransferLookup(_Strict):
     transfer_id: str = Field(min_length=1, max_length=40)
 
 
+class DisbursementLookup(_Strict):
+    """``remittance.disbursement.status`` from the credit agent: its loan's transfer."""
+
+    loan_id: str = Field(min_length=1, max_length=100)
+
+
 class DisbursementRequest(_Strict):
     """``remittance.disbursement.request`` from the credit agent: one currency, no proof."""
 

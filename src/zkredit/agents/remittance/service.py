@@ -267,21 +267,25 @@ class RemittanceService:
             row = repo.transfer(transfer_id)
             if row is None:
                 raise UnknownTransfer(f"no transfer {transfer_id!r}")
-            src, dst = currency(row.send_currency), currency(row.receive_currency)
-            return TransferStatus(
-                transfer_id=row.id,
-                kind=row.kind,
-                state=row.state,
-                route=row.route,
-                sent=MoneyJson.of(Money(row.sent_minor, src)),
-                received=MoneyJson.of(Money(row.received_minor, dst)),
-                history=[
-                    HistoryItem(state=e.to_state, event=e.event, at=e.at, reason=e.reason)
-                    for e in repo.history(row.id)
-                ],
-                reasons=list(row.reasons or []),
-                receipt=row.receipt,
-            )
+            return self._status_of(repo, row)
+
+    @staticmethod
+    def _status_of(repo: RemittanceRepository, row: TransferRow) -> TransferStatus:
+        src, dst = currency(row.send_currency), currency(row.receive_currency)
+        return TransferStatus(
+            transfer_id=row.id,
+            kind=row.kind,
+            state=row.state,
+            route=row.route,
+            sent=MoneyJson.of(Money(row.sent_minor, src)),
+            received=MoneyJson.of(Money(row.received_minor, dst)),
+            history=[
+                HistoryItem(state=e.to_state, event=e.event, at=e.at, reason=e.reason)
+                for e in repo.history(row.id)
+            ],
+            reasons=list(row.reasons or []),
+            receipt=row.receipt,
+        )
 
     # -- disbursements -------------------------------------------------------------
 
@@ -334,6 +338,24 @@ class RemittanceService:
                 raise
             return self._start(*found)
         return self._start(transfer_id, TransferState.QUOTED)
+
+    def disbursement_status(self, loan_id: str, requested_by: str) -> TransferStatus:
+        """How the disbursement of ``loan_id`` stands, for the lender that asked for it.
+
+        The credit agent follows its disbursement to a terminal state with this: a
+        payout that fails is refunded here, and the lender must then undo the loan.
+        """
+        if requested_by != self.lender_agent:
+            raise SenderNotAllowed(
+                f"only the {self.lender_agent} agent may look up disbursements, "
+                f"not {requested_by!r}"
+            )
+        with self.runtime.db.session() as s:
+            repo = RemittanceRepository(s)
+            row = repo.transfer_by_loan(loan_id)
+            if row is None:
+                raise UnknownTransfer(f"no disbursement for loan {loan_id!r}")
+            return self._status_of(repo, row)
 
     def _disbursement_of(self, loan_id: str, fingerprint: str) -> tuple[str, TransferState] | None:
         with self.runtime.db.session() as s:

@@ -188,6 +188,38 @@ def test_a_loan_disbursement_with_signed_webhooks(network: Network) -> None:
         sink.close()
 
 
+def test_the_lender_sees_its_refunded_disbursement_over_signed_envelopes(
+    network: Network,
+) -> None:
+    """F13: a disbursement whose payout fails is refunded, and the credit agent (only it)
+    can follow it there by loan id: ``remittance.disbursement.status``."""
+    loan_id = f"loan-{uuid.uuid4().hex[:8]}"
+    credit = network.peer("credit")
+    disbursement = {
+        "loan_id": loan_id,
+        "amount": {"amount_minor": 250_000_000, "currency": "NGN"},
+        "recipient": {"name": "Samuel Adewale", "account": "0000111122",  # closed account
+                      "bank": "Zenith Bank", "country": "NG"},
+        "route": "bank_transfer",
+    }
+    reply = credit.send("remittance", "remittance.disbursement.request", disbursement)
+    assert wait(network, reply["transfer_id"])["state"] == "refunded"
+
+    status = credit.send("remittance", "remittance.disbursement.status", {"loan_id": loan_id})
+
+    assert status["transfer_id"] == reply["transfer_id"] and status["kind"] == "disbursement"
+    assert status["state"] == "refunded"
+    assert any("payout failed" in r for r in status["reasons"])
+    with pytest.raises(PeerError) as unknown:
+        credit.send("remittance", "remittance.disbursement.status", {"loan_id": "loan-none"})
+    assert unknown.value.http_status == 404
+    with pytest.raises(PeerError) as forbidden:
+        network.peer("worker").send(
+            "remittance", "remittance.disbursement.status", {"loan_id": loan_id}
+        )
+    assert forbidden.value.http_status == 403
+
+
 def test_ops_endpoints_problems_and_the_travel_rule_key(network: Network) -> None:
     remittance, receiver = network.urls["remittance"], network.urls["receiver"]
     for url in (remittance, receiver):

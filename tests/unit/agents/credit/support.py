@@ -82,15 +82,22 @@ class FakeLenderChain:
 
 @dataclass
 class FakeRemittance:
-    """The remittance agent as the credit agent's peers see it: accepts every disbursement."""
+    """The remittance agent as the credit agent's peers see it: accepts every disbursement,
+    and reports each one as ``disbursement_state`` (with ``reasons``) when asked."""
 
     sent: list[tuple[str, str, dict[str, Any]]] = field(default_factory=list)
+    disbursement_state: str = "completed"
+    reasons: list[str] = field(default_factory=list)
 
     def send(self, recipient: str, message_type: str, payload: Any, *,
              correlation_id: str | None = None,
              idempotency_key: str | None = None) -> dict[str, Any]:
         self.sent.append((recipient, message_type, dict(payload)))
-        return {"transfer_id": f"t-{payload.get('loan_id')}", "state": "funded"}
+        transfer_id = f"t-{payload.get('loan_id')}"
+        if message_type == "remittance.disbursement.status":
+            return {"transfer_id": transfer_id, "kind": "disbursement",
+                    "state": self.disbursement_state, "reasons": list(self.reasons)}
+        return {"transfer_id": transfer_id, "state": "funded"}
 
     def close(self) -> None:
         return None

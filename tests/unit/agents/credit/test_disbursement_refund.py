@@ -1,0 +1,130 @@
+"""F13: a disbursement the remittance agent refunds reaches the lender.
+
+Accepting a disbursement is not delivering it. The credit agent follows the transfer
+(``remittance.disbursement.status``) to a terminal state: delivered keeps the
+receivable; refunded reverses it with a balanced entry, closes the loan as
+``disbursement_refunded``, and the loan takes no repayments.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from eth_account import Account
+from sqlalchemy import select
+
+from tests.unit.agents.audit_crash import audited
+from tests.unit.agents.credit.support import CHAIN_ID, Lender
+from tests.unit.agents.credit.test_payloads import approved
+from zkredit.agents.common.loan_offer import sign_offer
+from zkredit.agents.credit.models import ApplicationRow, LoanRow
+from zkredit.domain.ledger import cash, loans_receivable
+from zkredit.domain.money import currency
+from zkredit.errors import InputError
+from zkredit.store.ledger import Ledger
+
+NGN = currency("NGN")
+PRINCIPAL = 250_000_000
+PAYOUT = {"route": "bank_transfer"}
+
+
+def accept(lender: Lender) -> str:
+    borrower = Account.create()
+    offer = approved(lender, borrower.address)
+    with lender.runtime.db.session() as s:
+        app = s.scalars(select(ApplicationRow).where(
+            ApplicationRow.wallet == borrower.address)).one()
+        app.attestation = {"request_hash": "0x" + "ab" * 32}
+    loan = lender.deliver("credit.offer.accept", {
+        "offer_id": offer["offer_id"], "payout": PAYOUT,
+        "signature": sign_offer(borrower, offer, CHAIN_ID, PAYOUT)})
+    assert loan["status"] in ("disbursed", "disbursement_refunded")  # the tracker is quick
+    return str(loan["loan_id"])
+
+
+def loan_row(lender: Lender, loan_id: str) -> LoanRow:
+    with lender.runtime.db.session() as s:
+        row = s.get(LoanRow, loan_id)
+        assert row is not None
+        s.expunge(row)
+        return row
+
+
+def eventually(what: str, check: Callable[[], bool], timeout: float = 15.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.05)
+
+
+def books(lender: Lender, loan_id: str) -> tuple[int, int]:
+    """(the receivable, the lender's cash) in minor units, debits positive."""
+    ledger = Ledger(lender.runtime.db)
+    return (ledger.balance(loans_receivable(loan_id), NGN).minor,
+            ledger.balance(cash(NGN), NGN).minor)
+
+
+def status_looks(lender: Lender) -> list[dict[str, Any]]:
+    return [p for _, kind, p in lender.remittance.sent
+            if kind == "remittance.disbursement.status"]
+
+
+def test_a_refunded_disbursement_reverses_the_loan_and_refuses_repayments(
+    lender: Lender,
+) -> None:
+    lender.remittance.disbursement_state = "refunded"
+    lender.remittance.reasons = ["payout failed: account closed"]
+    loan_id = accept(lender)
+
+    eventually("the loan to follow its refunded transfer",
+               lambda: loan_row(lender, loan_id).status == "disbursement_refunded")
+
+    eventually("the attestation to be released",
+               lambda: "release_tx" in loan_row(lender, loan_id).disbursement)
+    row = loan_row(lender, loan_id)
+    assert row.disbursement["state"] == "refunded"
+    assert lender.chain.released == [bytes.fromhex("ab" * 32)]  # the borrower may apply again
+    assert books(lender, loan_id) == (0, 0)  # the receivable is undone, the cash is back
+    ledger = Ledger(lender.runtime.db)
+    assert ledger.trial_balance().balanced
+    assert audited(lender.runtime.audit, "loan.disbursement_refunded") == [{
+        "loan_id": loan_id, "transfer_id": f"t-{loan_id}", "transfer_state": "refunded",
+        "reason": "payout failed: account closed"}]
+    with pytest.raises(InputError, match="disbursement_refunded"):
+        lender.service.record_repayment(loan_id, 11_536_000, "NGN", "PAY-0001")
+    assert lender.service.resume() == 0  # nothing left to follow
+
+
+def test_a_delivered_disbursement_keeps_the_receivable(lender: Lender) -> None:
+    lender.remittance.disbursement_state = "sent"
+    loan_id = accept(lender)
+    eventually("a first look at the transfer", lambda: bool(status_looks(lender)))
+    assert loan_row(lender, loan_id).disbursement["state"] == "sent"
+    assert lender.service.resume() == 1  # still being followed
+
+    lender.remittance.disbursement_state = "completed"
+    eventually("the transfer to be seen delivered",
+               lambda: loan_row(lender, loan_id).disbursement["state"] == "completed")
+
+    assert loan_row(lender, loan_id).status == "disbursed"
+    assert books(lender, loan_id) == (PRINCIPAL, -PRINCIPAL)
+    reply = lender.service.record_repayment(loan_id, 11_536_000, "NGN", "PAY-0001")
+    assert reply["reference"] == "PAY-0001"
+    assert lender.service.resume() == 0
+
+
+def test_a_second_look_at_a_refund_books_the_reversal_once(lender: Lender) -> None:
+    lender.remittance.disbursement_state = "refunded"
+    loan_id = accept(lender)
+    eventually("the reversal",
+               lambda: loan_row(lender, loan_id).status == "disbursement_refunded")
+
+    # A re-run of the tracking job (at-least-once) changes nothing.
+    lender.service._job_track_disbursement({"loan_id": loan_id})
+    lender.service._follow_transfer(loan_id, "refunded", None)
+
+    assert books(lender, loan_id) == (0, 0)
+    assert len(audited(lender.runtime.audit, "loan.disbursement_refunded")) == 1
