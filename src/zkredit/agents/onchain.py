@@ -116,20 +116,23 @@ class ChainTrust:
         """Registered on ZKCreditVerifier and not retired: what the worker proves against."""
         return bool(self.system.zk.is_policy_active(policy_hash))
 
+    def _agent_id(self, agent: str) -> int | None:
+        """``agent``'s id in the deployment's identity registry (None: not registered)."""
+        entry = self.system.deployment.agents.get(agent) or {}
+        return None if entry.get("agentId") is None else int(entry["agentId"])
+
     def provider_scope(self, provider: str) -> int | None:
         """The remittance scope of ``provider``'s registered agent id (None: unknown)."""
-        entry = self.system.deployment.agents.get(provider)
-        if entry is None or entry.get("agentId") is None:
+        agent_id = self._agent_id(provider)
+        if agent_id is None:
             return None
         return derived_scope(REMITTANCE_SCOPE_DOMAIN, int(self.system.client.chain_id),
-                             str(self.system.identity.address), int(entry["agentId"]))
+                             str(self.system.identity.address), agent_id)
 
     def lender_scope(self, lender: str) -> int | None:
         """The scope the verifier derives for ``lender``'s registered agent id (None: unknown)."""
-        entry = self.system.deployment.agents.get(lender)
-        if entry is None or entry.get("agentId") is None:
-            return None
-        return self.system.zk.loan_scope(int(entry["agentId"]))
+        agent_id = self._agent_id(lender)
+        return None if agent_id is None else self.system.zk.loan_scope(agent_id)
 
     def root_published_at(self, root: int) -> int | None:
         if not self.system.kyc.is_known_root(root):

@@ -276,6 +276,10 @@ class CreditService:
             row = s.get(NullifierRow, str(nullifier))
             return row.application_id if row is not None else None
 
+    def _replay_rejected(self) -> ReplayRejected:
+        record_attack("nullifier_replay", agent=self.runtime.name)
+        return ReplayRejected("the nullifier was already used with this lender")
+
     def _active_owner(self, nullifier: int, app_id: str) -> str | None:
         """Another application of this pseudonym that still holds it, if any.
 
@@ -322,11 +326,10 @@ class CreditService:
                         s.add(NullifierRow(nullifier=str(nullifier), application_id=app["id"]))
                     elif held.application_id != app["id"]:
                         if self._active_owner(nullifier, app["id"]) is not None:
-                            raise IntegrityError("pseudonym held", None, ValueError())
+                            raise self._replay_rejected()
                         held.application_id = app["id"]  # the earlier loan is closed
-            except IntegrityError:
-                record_attack("nullifier_replay", agent=self.runtime.name)
-                raise ReplayRejected("the nullifier was already used with this lender") from None
+            except IntegrityError:  # a concurrent application of the same pseudonym won
+                raise self._replay_rejected() from None
         payload = {
             "application_id": app["id"],
             "proofs": {c: {"proof": p.snarkjs_proof(), "public": p.snarkjs_public()}
