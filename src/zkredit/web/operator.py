@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import time
 from typing import Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import Response
@@ -19,6 +20,7 @@ HISTOGRAMS = {"zk_proof_generation_duration_seconds": "Proof generation",
               "zk_proof_verification_duration_seconds": "Proof verification"}
 QUEUE_GAUGE = "zkredit_job_queue_depth"
 CIRCUITS_EVERY_S = 30.0
+DEAD_LIMIT = 50
 
 
 def parse_metrics(text: str) -> dict[str, Any]:
@@ -153,34 +155,31 @@ def router(web: Web, app: FastAPI) -> APIRouter:
                             "recent": []})
         return out
 
-    def queue_of(party: str) -> Any:
-        from zkredit.cli.jobs import _queue
+    async def dead(token: str) -> dict[str, Any]:
+        """Each agent's dead-letter jobs, from its own ``GET /jobs/dead`` (as the operator)."""
+        from zkredit.web.agents import AgentError
 
-        s = web.settings
-        return _queue(party, s.app.data_dir, s.database.url, web.parties.schema_prefix,
-                      s.queue.redis_url or "", web.parties.chain_id())
-
-    def dead() -> dict[str, Any]:
-        out: dict[str, Any] = {}
-        for party in PARTIES:
+        async def one(party: str) -> Any:
             try:
-                with queue_of(party) as queue:
-                    out[party] = [{"id": j.id, "kind": j.kind,
-                                   "attempts": f"{j.attempts}/{j.max_attempts}",
-                                   "at": j.updated_at.isoformat(timespec="seconds"),
-                                   "error": (j.last_error or "")[:300]}
-                                  for j in queue.dead_letters(50)]
-            except Exception as exc:
-                out[party] = {"error": f"cannot be read ({type(exc).__name__})"}
-        return out
+                got = await web.agents.call(party, "GET", "/jobs/dead", token=token,
+                                            params={"limit": DEAD_LIMIT}, timeout=3.0)
+            except AgentError as exc:
+                return {"error": exc.message}
+            return [{"id": j["id"], "kind": j["kind"],
+                     "attempts": f"{j['attempts']}/{j['max_attempts']}",
+                     "at": j["died_at"], "error": j["last_error"][:300]}
+                    for j in got["jobs"]]
+
+        found = await asyncio.gather(*(one(p) for p in PARTIES))
+        return dict(zip(PARTIES, found, strict=True))
 
     @r.get("")
     @web.page
     async def page(request: Request) -> Response:
-        await web.require(request, Role.OPERATOR)
+        session = await web.require(request, Role.OPERATOR)
         return web.render(request, "operator/page.html", {
             "health": await health(), "metrics": await metrics(),
-            "audit": await run_in_threadpool(audit), "dead": await run_in_threadpool(dead),
+            "audit": await run_in_threadpool(audit), "dead": await dead(session.tokens.access),
             "retried": request.query_params.get("retried")})
 
     @r.get("/health")
@@ -192,25 +191,22 @@ def router(web: Web, app: FastAPI) -> APIRouter:
     @r.post("/jobs/{party}/{job_id}/retry")
     @web.page
     async def retry(request: Request, party: str, job_id: str) -> Response:
-        from zkredit.jobs.api import JobId
-        from zkredit.jobs.errors import JobStateError, UnknownJobError
+        from zkredit.web.agents import AgentError
 
         session = await web.require(request, Role.OPERATOR)
         await web.form(request, session)
         if party not in PARTIES:
             raise PageError(404, f"There is no party {party!r}.")
-
-        def run() -> str:
-            with queue_of(party) as queue:
-                return str(queue.retry_dead(JobId(job_id)).id)
-
         try:
-            done = await run_in_threadpool(run)
-        except UnknownJobError:
-            raise PageError(404, f"{party} has no dead job {job_id}: it may have been "
-                            "retried already.") from None
-        except JobStateError as exc:
-            raise PageError(409, exc.message, "Cannot retry") from None
-        return redirect(f"/operator?retried={done}")
+            done = await web.agents.call(party, "POST", f"/jobs/{quote(job_id, safe='')}/retry",
+                                         token=session.tokens.access)
+        except AgentError as exc:
+            if exc.status == 404:
+                raise PageError(404, f"{party} has no dead job {job_id}: it may have been "
+                                "retried already.") from None
+            if exc.status == 409:
+                raise PageError(409, exc.message, "Cannot retry") from None
+            raise
+        return redirect(f"/operator?retried={quote(done['id'], safe='')}")
 
     return r

@@ -387,6 +387,7 @@ def router(web: Web, app: FastAPI) -> APIRouter:
         shown = "decided" if status in ("approved", "declined") else status
         failed = status in ("declined", "failed")
         circuits = list(explanation.get("proving") or [])
+        done = set(loan.get("proofs_done") or ())
         offer = decision.get("offer") or {}
         return {"loan": loan, "status": status, "decision": decision, "offer": offer,
                 "app_id": app_id, "final": status in LOAN_FINAL,
@@ -395,7 +396,8 @@ def router(web: Web, app: FastAPI) -> APIRouter:
                 "private": {c: PRIVATE.get(c, "") for c in circuits},
                 "failing": explanation.get("failing_conditions") or {},
                 "policy": (explanation.get("opened") or {}).get("policy") or {},
-                "proving": status in ("requested", "opened", "proving")}
+                "proving": status in ("requested", "opened", "proving"),
+                "proofs_done": [c for c in circuits if c in done]}
 
     @r.get("/loans/{app_id}")
     @web.page

@@ -179,6 +179,8 @@ def test_scenario2_apply_watch_proving_accept(browser: Any, system: Any,
     seen = page.locator("#status").inner_text()
     if seen in ("requested", "opened", "proving"):  # the proving is watched as it happens
         assert page.locator("#proving").is_visible()
+        if page.locator("#proof-steps").count():  # the statements are known: each proof
+            assert page.locator("#proof-steps li").count() == 4
         shot(page, screenshots, "loan-proving")
     wait_text(page, "#status", "approved", 240)
     decision = page.locator("#decision").inner_text()

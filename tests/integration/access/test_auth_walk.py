@@ -9,6 +9,7 @@ to an agent is walked as soon as it exists.
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -284,3 +285,47 @@ def test_webhooks_belong_to_their_creator_and_their_secrets_are_sealed(system: L
         assert rotated not in stored and secret not in stored
         assert http.delete(f"/webhooks/{hook}", headers=agent).status_code == 204
         assert http.get("/webhooks", headers=agent).json() == []
+
+
+def test_an_operator_lists_and_retries_an_agents_dead_jobs_through_its_api(system: LiveSystem
+                                                                          ) -> None:
+    from sqlalchemy import select
+
+    from zkredit.jobs import JobState, PermanentJobError
+    from zkredit.store.models import AuditRow
+
+    runtime = system.runtimes["credit"]
+    broken = {"now": True}
+
+    def flaky(payload: dict[str, Any]) -> None:
+        if broken["now"]:
+            raise PermanentJobError("the bureau answered 502: bad gateway")
+
+    runtime.jobs.register("walk.flaky", flaky, max_attempts=1)
+    job_id = runtime.jobs.enqueue("walk.flaky", {"n": 1})
+    assert runtime.jobs.wait(job_id, 10).state is JobState.DEAD
+    operator = role_token(system, Role.OPERATOR)
+    with httpx.Client(base_url=base(system, "credit"), timeout=30) as http:
+        listed = http.get("/jobs/dead", headers=operator).json()
+        assert listed["party"] == "credit"
+        mine = [j for j in listed["jobs"] if j["id"] == str(job_id)]
+        assert len(mine) == 1 and mine[0]["kind"] == "walk.flaky"
+        assert mine[0]["attempts"] == 1 and "502: bad gateway" in mine[0]["last_error"]
+        assert http.get("/jobs/dead", headers=operator,
+                        params={"limit": 10_000}).status_code == 422
+        unknown = http.post("/jobs/job_nope/retry", headers=operator)
+        assert unknown.status_code == 404, unknown.text
+        assert unknown.headers["content-type"] == "application/problem+json"
+        broken["now"] = False
+        retried = http.post(f"/jobs/{job_id}/retry", headers=operator)
+        assert retried.status_code == 200, retried.text
+        assert retried.json()["id"] == str(job_id)
+        assert runtime.jobs.wait(job_id, 10).state is JobState.DONE
+        again = http.post(f"/jobs/{job_id}/retry", headers=operator)
+        assert again.status_code == 409, again.text  # a job that ran is not dead
+        assert str(job_id) not in {j["id"] for j in
+                                   http.get("/jobs/dead", headers=operator).json()["jobs"]}
+    with runtime.db.session() as s:
+        audited = [json.loads(r.payload) for r in s.scalars(
+            select(AuditRow).where(AuditRow.kind == "jobs.retried"))]
+    assert any(p.get("job_id") == str(job_id) and p.get("by") for p in audited)

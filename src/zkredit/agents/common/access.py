@@ -100,6 +100,8 @@ ROUTES: dict[tuple[str, str, str], Rule] = {
     ("*", "POST", "/auth/logout"): LOGIN,
     ("*", "POST", "/auth/confirm"): CONFIRMING,
     ("*", "GET", "/auth/me"): ANY_USER,
+    ("*", "GET", "/jobs/dead"): roles(OP),
+    ("*", "POST", "/jobs/{job_id}/retry"): roles(OP),
     # worker agent: a worker's own identities, loans and remittances
     ("worker", "POST", "/identities"): roles(W),
     ("worker", "GET", "/identities"): roles(W),

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from eth_account.signers.local import LocalAccount
+from fastapi import APIRouter
 from sqlalchemy.orm import Session
 
 from zkredit.agents.common.envelope import AgentDirectory
@@ -83,6 +84,12 @@ class PartyRuntime:
     @property
     def idempotency(self) -> IdempotencyStore:
         return IdempotencyStore(self.db)
+
+    def dead_letter_router(self) -> APIRouter:
+        """``GET /jobs/dead`` and ``POST /jobs/{job_id}/retry`` over this agent's queue."""
+        from zkredit.agents.common.deadletters import dead_letter_router
+
+        return dead_letter_router(self.name, self.jobs, self.record)
 
     def log(self, msg: str, **fields: Any) -> None:
         self.logger.info(msg, extra={"fields": {"agent": self.name, **fields}})

@@ -15,7 +15,7 @@ def create_app(
 ) -> FastAPI:
     service.register()
     app = create_agent_app(
-        "credit", lambda: card, [router, runtime.inbox.router()],
+        "credit", lambda: card, [router, runtime.inbox.router(), runtime.dead_letter_router()],
         checks={"database": lambda: (True, f"{runtime.db.ping() * 1000:.1f} ms")},
         description="Publishes its policy, verifies proofs, decides, attests on chain, lends.",
         capture_bodies=runtime.home / "logs" / "http-bodies.jsonl" if capture else None,

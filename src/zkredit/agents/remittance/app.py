@@ -122,7 +122,7 @@ def create_app(
     app = create_agent_app(
         NAME,
         lambda: services.card,
-        [router, runtime.inbox.router()],
+        [router, runtime.inbox.router(), runtime.dead_letter_router()],
         checks={"database": lambda: (True, f"{runtime.db.ping() * 1000:.1f} ms")},
         registry=services.metrics.registry,
         description=DESCRIPTION,

@@ -12,7 +12,7 @@ from zkredit.agents.worker.service import WorkerService
 
 def create_app(runtime: PartyRuntime, service: WorkerService, card: AgentCard) -> FastAPI:
     app = create_agent_app(
-        "worker", lambda: card, [router, runtime.inbox.router()],
+        "worker", lambda: card, [router, runtime.inbox.router(), runtime.dead_letter_router()],
         checks={"database": lambda: (True, f"{runtime.db.ping() * 1000:.1f} ms")},
         description="Holds the worker's identity, credentials and proofs; nothing private "
         "leaves it.",

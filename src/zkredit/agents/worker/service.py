@@ -220,6 +220,7 @@ class WorkerService:
                 "amount_minor": row.amount_minor, "currency": row.currency,
                 "months": row.months, "decision": row.decision,
                 "explanation": row.explanation, "loan": row.loan, "error": row.error,
+                "proofs_done": sorted(row.proofs or {}),  # names only: live progress
             }
 
     def _update_loan(self, app_id: str, audit: tuple[str, dict[str, Any]] | None = None,

@@ -136,6 +136,7 @@ def test_more_concurrent_loans_than_pool_threads_all_get_decided(worker: WorkerS
                if t == "credit.application.submit"]
     assert len(submits) == CONCURRENT
     assert all(sorted(p["proofs"]) == sorted(CIRCUITS) for p in submits)
+    assert all(worker.loan(a)["proofs_done"] == sorted(CIRCUITS) for a in apps)  # names only
 
 
 def test_more_concurrent_remittances_than_pool_threads_all_complete(
