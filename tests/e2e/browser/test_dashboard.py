@@ -179,9 +179,15 @@ def test_scenario2_apply_watch_proving_accept(browser: Any, system: Any,
     seen = page.locator("#status").inner_text()
     if seen in ("requested", "opened", "proving"):  # the proving is watched as it happens
         assert page.locator("#proving").is_visible()
-        if page.locator("#proof-steps").count():  # the statements are known: each proof
-            assert page.locator("#proof-steps li").count() == 4
         shot(page, screenshots, "loan-proving")
+        deadline = time.monotonic() + 60  # then each proof, made or in progress
+        while time.monotonic() < deadline and page.locator("#proving").count():
+            if page.locator("#proof-steps").count():
+                assert page.locator("#proof-steps li").count() == 4
+                assert "proofs made" in page.locator("#proving").inner_text()
+                shot(page, screenshots, "loan-proving-each-proof")
+                break
+            page.wait_for_timeout(100)
     wait_text(page, "#status", "approved", 240)
     decision = page.locator("#decision").inner_text()
     assert "VeryGood" in decision and "Total cost" in decision
