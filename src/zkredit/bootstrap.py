@@ -428,8 +428,9 @@ def _worker_service(runtime: PartyRuntime, settings: Settings, chain: ChainConte
 
         zk.require_usable()
         if shared["pool"] is None:
-            shared["pool"] = ProverPool(zk.catalog, options.prover_processes)
-            closers.append(shared["pool"].close)
+            pool = ProverPool(zk.catalog, options.prover_processes)
+            shared["pool"] = pool
+            closers.append(pool.close)
         return PooledProver(shared["pool"], zk.verifier())
 
     worker = WorkerService(

@@ -60,7 +60,7 @@ class _Retrying(httpx.Client):
         super().__init__(*args, **kw)
         self.patience_s = patience_s
 
-    def send(self, request: httpx.Request, **kw: Any) -> httpx.Response:  # type: ignore[override]
+    def send(self, request: httpx.Request, **kw: Any) -> httpx.Response:
         deadline = time.monotonic() + self.patience_s
         while True:
             try:
@@ -182,7 +182,8 @@ class Drill:
             redis.start()
         elif kind == "chain":
             target = "anvil"
-            pid = node.info().pid if node.info() else None
+            info = node.info()
+            pid = info.pid if info else None
             assert pid is not None, "no anvil to pause"
             import os
 
@@ -210,7 +211,7 @@ class Drill:
                 delay, downtime = self.rng.uniform(0.2, 3.0), self.rng.uniform(1.0, 4.0)
                 hit: list[str] = []
                 striker = threading.Timer(
-                    delay, lambda k=fault, d=downtime, h=hit: h.append(  # type: ignore[misc]
+                    delay, lambda k=fault, d=downtime, h=hit: h.append(
                         self.strike(k, cluster, node, redis, d)))
                 client = flows.WorkerClient(cluster.url("worker"))
                 client.http = _Retrying(base_url=cluster.url("worker"), timeout=60.0)

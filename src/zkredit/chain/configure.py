@@ -182,7 +182,7 @@ def register_agents(
 
 def _fund_float(system: System, deployment: Deployment, config: DeployConfig) -> list[str]:
     """Development only: mint the test token's float to the agents that pay with it."""
-    changes = []
+    changes: list[str] = []
     if system.zkusd is None:
         return changes
     for name, minimum in config.zkusd_float.items():

@@ -34,7 +34,8 @@ class Applicant(Protocol):
     """Whoever applies: their identity commitment and the statements their credentials
     make for a policy, a proof context and a KYC tree."""
 
-    name: str
+    @property
+    def name(self) -> str: ...
 
     @property
     def subject(self) -> int: ...

@@ -92,9 +92,10 @@ def deploy(
         return
     environment = settings.app.env
     deployer = resolve_sender(client, settings, environment)
-    if settings.is_development:
-        from zkredit.issuers.registry import IssuerRegistry
+    from zkredit.issuers.registry import IssuerRegistry
 
+    registry: IssuerRegistry | None
+    if settings.is_development:
         registry = IssuerRegistry.open(issuers_dir or settings.app.data_dir / "issuers")
     else:
         registry = open_issuer_registry(issuers_dir) if issuers_dir else None

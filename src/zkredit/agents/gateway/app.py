@@ -28,7 +28,7 @@ from zkredit.telemetry.http import install_metrics_endpoint
 
 def create_app(agents: Callable[[], dict[str, str]], *, probe_interval_s: float = 1.0,
                probe_timeout_s: float = 1.0, idle_stop_s: float = 30.0,
-               web: Callable[[FastAPI], None] | None = None) -> FastAPI:
+               web: Callable[[FastAPI], object] | None = None) -> FastAPI:
     """``agents`` maps agent name -> base URL (resolved on every probe round).
 
     Each agent is probed every ``probe_interval_s`` (bounded by ``probe_timeout_s``) while
