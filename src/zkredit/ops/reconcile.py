@@ -5,6 +5,9 @@ Two families of checks, each difference named by party and, where there is one, 
 * **books**, per party: in every currency the debits equal the credits (the trial
   balance of :class:`zkredit.store.ledger.Ledger`), and every journal entry balances on
   its own (two postings or more, positive amounts, debits = credits per currency);
+* **loans**, between the lender and the remittance agent: every loan the lender books as
+  paid out has exactly one disbursement of its principal that was not refunded, a loan
+  it reversed has a refunded one, and the totals per currency agree (:func:`check_loans`);
 * **flows**, between the remittance agent and the receiver: a ``completed`` transfer has
   exactly one ``paid_out`` payout (of the amount the recipient was owed), a ``refunded``
   transfer has none, and no payout is paid out for a transfer the remittance agent does
@@ -290,6 +293,75 @@ def check_flows(remittance: Database, receiver: Database
     return flows, diffs
 
 
+#: Loan states the lender is in once it has asked for the disbursement.
+LOAN_PAID_OUT = frozenset({"disbursed", "repaid"})
+LOAN_REVERSED = "disbursement_refunded"
+
+
+def check_loans(credit: Database, remittance: Database
+                ) -> tuple[dict[str, Any], list[Difference]]:
+    """The lender's loans against the disbursements the remittance agent made for them.
+
+    A loan the lender books as paid out (disbursed or repaid) has exactly one
+    disbursement transfer of its principal, in its currency, that was not refunded; a
+    loan the lender reversed (``disbursement_refunded``) has a refunded one; and no
+    disbursement pays a loan the lender does not know. Totals per currency: what the
+    lender disbursed equals what the remittance agent sent for its loans, less refunds.
+    """
+    loans = {str(r["id"]): r for r in _rows(credit, "credit_loans")}
+    sent: dict[str, list[Mapping[str, Any]]] = defaultdict(list)
+    for t in _rows(remittance, "remittance_transfers"):
+        if t["kind"] == "disbursement" and t["loan_id"] is not None:
+            sent[str(t["loan_id"])].append(t)
+    diffs: list[Difference] = []
+    totals: dict[str, dict[str, int]] = defaultdict(lambda: {"lent": 0, "sent": 0})
+    for loan_id in sorted(loans):
+        loan = loans[loan_id]
+        status, ccy, principal = str(loan["status"]), str(loan["currency"]), \
+            int(loan["principal_minor"])
+        mine = sent.get(loan_id, [])
+        if status not in LOAN_PAID_OUT and status != LOAN_REVERSED:
+            continue  # not asked for yet: any transfer is still in the lender's hands
+        if len(mine) != 1:
+            diffs.append(Difference("loan", "remittance", f"loan {loan_id} is {status} at "
+                                    f"the lender but has {len(mine)} disbursement "
+                                    "transfer(s) (expected exactly one)"))
+            continue
+        t = mine[0]
+        tid, state = str(t["id"]), str(t["state"])
+        if (int(t["sent_minor"]), str(t["send_currency"])) != (principal, ccy):
+            diffs.append(Difference("loan", "remittance", f"loan {loan_id} lent {principal} "
+                                    f"{ccy} but its disbursement {tid} sent "
+                                    f"{t['sent_minor']} {t['send_currency']}", transfer=tid,
+                                    currency=ccy))
+        refunded = state == _S.REFUNDED.value
+        if status in LOAN_PAID_OUT and refunded:
+            diffs.append(Difference("loan", "credit", f"loan {loan_id} is {status} at the "
+                                    f"lender, but its disbursement {tid} was refunded: the "
+                                    "receivable was not reversed", transfer=tid))
+        elif status == LOAN_REVERSED and not refunded:
+            diffs.append(Difference("loan", "credit", f"loan {loan_id} was reversed by the "
+                                    f"lender, but its disbursement {tid} is {state}",
+                                    transfer=tid))
+        if status in LOAN_PAID_OUT:
+            totals[ccy]["lent"] += principal
+        if not refunded and state not in UNFUNDED:
+            totals[ccy]["sent"] += int(t["sent_minor"])
+    for loan_id in sorted(set(sent) - set(loans)):
+        for t in sent[loan_id]:
+            diffs.append(Difference("loan", "remittance", f"disbursement {t['id']} pays loan "
+                                    f"{loan_id}, which the lender does not know",
+                                    transfer=str(t["id"])))
+    for ccy in sorted(totals):
+        r = totals[ccy]
+        if r["lent"] != r["sent"]:
+            diffs.append(Difference("totals", "credit", f"{ccy}: the lender disbursed "
+                                    f"{r['lent']}, the remittance agent sent {r['sent']} for "
+                                    "its loans", currency=ccy))
+    return {"loans": len(loans), "disbursements": sum(len(v) for v in sent.values()),
+            "lent": {c: totals[c] for c in sorted(totals)}}, diffs
+
+
 def reconcile_databases(dbs: Mapping[str, Database]) -> Report:
     """Reconcile already opened party databases (the keys are the party names)."""
     parties: dict[str, PartyBooks] = {}
@@ -302,6 +374,9 @@ def reconcile_databases(dbs: Mapping[str, Database]) -> Report:
     flows: dict[str, Any] = {}
     if "remittance" in dbs and "receiver" in dbs:
         flows, found = check_flows(dbs["remittance"], dbs["receiver"])
+        diffs.extend(found)
+    if "credit" in dbs and "remittance" in dbs:
+        flows["credit"], found = check_loans(dbs["credit"], dbs["remittance"])
         diffs.extend(found)
     return Report(parties, flows, diffs)
 

@@ -53,6 +53,9 @@ def test_a_clean_demo_reconciles(data_dir: Path) -> None:
     assert out["flows"]["transfers"] >= 1 and out["flows"]["paid_out_payouts"] >= 1
     for row in out["flows"]["sent"].values():
         assert row["sent"] == row["paid_out"] + row["refunded"] + row["in_flight"]
+    loans = out["flows"]["credit"]
+    assert loans["loans"] >= 1 and loans["disbursements"] == loans["loans"]
+    assert all(r["lent"] == r["sent"] > 0 for r in loans["lent"].values())
 
 
 def test_tampering_is_reported(data_dir: Path, tmp_path: Path) -> None:
@@ -96,3 +99,56 @@ def test_tampering_is_reported(data_dir: Path, tmp_path: Path) -> None:
 
     report = reconcile(None, data_dir)  # the library answers the same
     assert not report.ok and len(report.differences) == len(out["differences"])
+
+
+def _disbursed(data: Path) -> tuple[str, str]:
+    with _db(data, "credit") as conn:
+        (loan_id,) = conn.execute(
+            "SELECT id FROM credit_loans WHERE status = 'disbursed' LIMIT 1").fetchone()
+    with _db(data, "remittance") as conn:
+        (tid,) = conn.execute("SELECT id FROM remittance_transfers WHERE loan_id = ?",
+                              (loan_id,)).fetchone()
+    return loan_id, tid
+
+
+def test_a_refunded_disbursement_the_lender_still_books_is_reported(data_dir: Path,
+                                                                     tmp_path: Path) -> None:
+    data_dir = Path(shutil.copytree(data_dir, tmp_path / "refunded"))
+    loan_id, tid = _disbursed(data_dir)
+    with _db(data_dir, "remittance") as conn:  # F13: the refund reached nobody
+        conn.execute("UPDATE remittance_transfers SET state = 'refunded' WHERE id = ?", (tid,))
+
+    code, out = _cli(data_dir)
+
+    assert code == 1
+    found = [d for d in out["differences"] if d["check"] == "loan"]
+    assert [d["party"] for d in found] == ["credit"]
+    assert loan_id in found[0]["message"] and "receivable was not reversed" in \
+        found[0]["message"] and found[0]["transfer"] == tid
+    assert any(d["check"] == "totals" and d["party"] == "credit"
+               for d in out["differences"])
+
+
+def test_a_loan_lent_twice_or_for_another_amount_is_reported(data_dir: Path,
+                                                             tmp_path: Path) -> None:
+    data_dir = Path(shutil.copytree(data_dir, tmp_path / "lent"))
+    loan_id, tid = _disbursed(data_dir)
+    with _db(data_dir, "credit") as conn:
+        conn.execute("UPDATE credit_loans SET principal_minor = principal_minor + 100 "
+                     "WHERE id = ?", (loan_id,))
+    with _db(data_dir, "remittance") as conn:
+        conn.execute("UPDATE remittance_transfers SET loan_id = 'loan_nobody_knows' "
+                     "WHERE id != ? AND kind = 'remittance' AND state = 'completed' AND "
+                     "rowid = (SELECT MIN(rowid) FROM remittance_transfers "
+                     "WHERE kind = 'remittance' AND state = 'completed')", (tid,))
+        conn.execute("UPDATE remittance_transfers SET kind = 'disbursement' "
+                     "WHERE loan_id = 'loan_nobody_knows'")
+
+    code, out = _cli(data_dir)
+
+    assert code == 1
+    messages = [d["message"] for d in out["differences"] if d["check"] == "loan"]
+    assert any(loan_id in m and "lent" in m and "but its disbursement" in m
+               for m in messages), messages
+    assert any("loan_nobody_knows, which the lender does not know" in m
+               for m in messages), messages
