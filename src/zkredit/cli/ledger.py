@@ -37,7 +37,10 @@ def reconcile(
     Per party and currency the debits equal the credits and every journal entry
     balances. Between the remittance agent and the receiver: a completed transfer has
     exactly one paid-out payout, a refunded one has none, no payout is paid out for an
-    unknown transfer, and per currency sent = paid out + refunded + in flight.
+    unknown transfer, and per currency sent = paid out + refunded + in flight. Between
+    the lender and the remittance agent: a loan booked as paid out has one disbursement
+    of its principal that was not refunded, a reversed loan a refunded one, and per
+    currency what was lent = what was sent for loans.
 
     Exits 1 on any difference (each is named with its party and transfer), 0 when clean.
 
