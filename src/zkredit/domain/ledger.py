@@ -233,14 +233,21 @@ def loan_disbursed(loan_id: str, principal: Money) -> JournalEntry:
     )
 
 
-def loan_disbursement_reversed(loan_id: str, principal: Money) -> JournalEntry:
-    """The disbursement was refunded to the lender (its payout failed): undo
-    :func:`loan_disbursed`, so the borrower owes nothing for money they never received."""
+def loan_disbursement_reversed(loan_id: str, outstanding: Money) -> JournalEntry:
+    """The disbursement was refunded to the lender (its payout failed, or a dispute
+    refunded it): undo :func:`loan_disbursed`, so the borrower owes nothing for money
+    they never received.
+
+    ``outstanding`` is the receivable still open: the principal less the principal
+    already repaid. Repayments booked before the refund stay booked (the receivable they
+    reduced is not reversed twice), so after this entry the receivable is zero.
+    """
     return _entry(
         f"{loan_id}:disburse_reversal",
-        f"loan {loan_id}: disbursement refunded, receivable reversed",
-        debit(cash(principal.currency), principal),
-        credit(loans_receivable(loan_id), principal),
+        f"loan {loan_id}: disbursement refunded, outstanding receivable {outstanding} "
+        "reversed",
+        debit(cash(outstanding.currency), outstanding),
+        credit(loans_receivable(loan_id), outstanding),
     )
 
 

@@ -552,14 +552,26 @@ class CreditService:
             loan.disbursement = {**disbursement, "state": state}
             transfer_id = disbursement.get("transfer_id")
             if state in RETURNED_TRANSFER_STATES:
-                principal = Money(loan.principal_minor, currency(loan.currency))
+                ccy = currency(loan.currency)
+                # Repayments booked before the refund stay booked as repaid (cash in,
+                # receivable down, interest earned): only what is still outstanding is
+                # reversed, so the receivable ends at zero, never below. Giving the
+                # borrower's payments back is a payment of its own, not this entry.
+                repaid = Money(int(s.scalar(select(func.coalesce(func.sum(
+                    RepaymentRow.principal_minor), 0)).where(
+                    RepaymentRow.loan_id == loan_id)) or 0), ccy)
+                outstanding = Money(loan.principal_minor, ccy) - repaid
                 # The receivable and the loan's state go back together, with the audit entry.
-                self.runtime.ledger.post(loan_disbursement_reversed(loan_id, principal),
-                                         reference=loan_id, session=s)
+                if outstanding.minor > 0:
+                    self.runtime.ledger.post(loan_disbursement_reversed(loan_id, outstanding),
+                                             reference=loan_id, session=s)
                 loan.status = "disbursement_refunded"
                 self.runtime.record("loan.disbursement_refunded", {
                     "loan_id": loan_id, "transfer_id": transfer_id, "transfer_state": state,
-                    "reason": reason}, session=s)
+                    "reason": reason,
+                    **({"principal_repaid_minor": repaid.minor,
+                        "reversed_minor": outstanding.minor} if repaid.minor else {})},
+                    session=s)
             elif state in DELIVERED_TRANSFER_STATES:
                 self.runtime.record("loan.disbursement_delivered", {
                     "loan_id": loan_id, "transfer_id": transfer_id, "transfer_state": state},

@@ -21,7 +21,7 @@ from tests.unit.agents.credit.support import CHAIN_ID, Lender
 from tests.unit.agents.credit.test_payloads import approved
 from zkredit.agents.common.loan_offer import sign_offer
 from zkredit.agents.credit.models import ApplicationRow, LoanRow
-from zkredit.domain.ledger import cash, loans_receivable
+from zkredit.domain.ledger import cash, interest_revenue, loans_receivable
 from zkredit.domain.money import currency
 from zkredit.errors import InputError
 from zkredit.store.ledger import Ledger
@@ -128,3 +128,36 @@ def test_a_second_look_at_a_refund_books_the_reversal_once(lender: Lender) -> No
 
     assert books(lender, loan_id) == (0, 0)
     assert len(audited(lender.runtime.audit, "loan.disbursement_refunded")) == 1
+
+
+def test_a_refund_after_a_repayment_reverses_only_the_outstanding_receivable(
+    lender: Lender,
+) -> None:
+    """F13: a repayment booked while the disbursement was in flight stays booked as
+    repaid; the reversal takes only the principal still outstanding, so the receivable
+    ends at zero (not below) and the entry balances."""
+    PART = 5_000_000  # the interest of the first installment, and some principal
+    lender.remittance.disbursement_state = "sent"
+    loan_id = accept(lender)
+    eventually("a first look at the transfer", lambda: bool(status_looks(lender)))
+    paid = lender.service.record_repayment(loan_id, PART, "NGN", "PAY-0001")
+    principal_repaid = int(paid["principal_minor"])
+    interest = int(paid["interest_minor"])
+    assert paid["status"] == "disbursed"  # partly repaid
+    assert 0 < principal_repaid < PRINCIPAL and interest > 0
+
+    lender.remittance.disbursement_state = "refunded"
+    eventually("the loan to follow its refunded transfer",
+               lambda: loan_row(lender, loan_id).status == "disbursement_refunded")
+
+    receivable, cash_balance = books(lender, loan_id)
+    assert receivable == 0  # not -principal_repaid: the repaid part is not reversed twice
+    # Cash: -principal out, +payment in, +outstanding back.
+    assert cash_balance == -PRINCIPAL + PART + (PRINCIPAL - principal_repaid)
+    ledger = Ledger(lender.runtime.db)
+    assert ledger.trial_balance().balanced
+    assert ledger.balance(interest_revenue(NGN), NGN).minor == -interest  # stays earned
+    assert audited(lender.runtime.audit, "loan.disbursement_refunded") == [{
+        "loan_id": loan_id, "transfer_id": f"t-{loan_id}", "transfer_state": "refunded",
+        "reason": None, "principal_repaid_minor": principal_repaid,
+        "reversed_minor": PRINCIPAL - principal_repaid}]
