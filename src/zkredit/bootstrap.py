@@ -455,6 +455,7 @@ def _worker(runtime: PartyRuntime, settings: Settings, chain: ChainContext, syst
 
     worker, closers = _worker_service(runtime, settings, chain, system, zk, options, pool)
     worker.register_jobs(prove_queue=PROVE_QUEUE if options.external_provers else None)
+    worker.register_messages()
     app = create_app(runtime, worker, _card("worker", runtime, system, url))
     return AgentHost("worker", runtime, worker, app, closers=closers)
 

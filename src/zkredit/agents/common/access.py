@@ -197,6 +197,8 @@ MESSAGE_SENDERS: dict[str, frozenset[str]] = {
     "receiver.payout.request": frozenset({"remittance"}),
     "receiver.payout.status": frozenset({"remittance"}),
     "receiver.dispute.open": frozenset({"remittance"}),
+    "credit.disbursement.refunded": frozenset({"remittance"}),
+    "worker.loan.refunded": frozenset({"credit"}),
 }
 """Which agent may send which envelope type: every type an agent handles is here, and
 an envelope from any other (registered, correctly signed) agent is refused (403)."""

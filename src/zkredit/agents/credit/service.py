@@ -74,6 +74,13 @@ RETURNED_TRANSFER_STATES = frozenset({"refunded", "expired"})
 """The money never reached the borrower and is back with (or never left) the lender."""
 
 
+DISBURSEMENT_REFUNDED = "credit.disbursement.refunded"
+"""The remittance agent's notice that a delivered disbursement was refunded after all (a
+receiver dispute, F13): the loan is looked at again, delivered or not."""
+BORROWER_NOTICE = "credit.borrower.notify"
+"""Tells the borrower's worker agent that its loan was reversed (``worker.loan.refunded``)."""
+
+
 class DisbursementPending(ZKreditError):
     """Raised inside the tracking job while the disbursement transfer is not final yet:
     the job retries with backoff."""
@@ -120,8 +127,10 @@ class CreditService:
         inbox.on("credit.offer.accept", self._on_accept)
         self.runtime.jobs.register("credit.attest", self._job_attest, max_attempts=5)
         self.runtime.jobs.register("credit.disburse", self._job_disburse, max_attempts=8)
+        inbox.on(DISBURSEMENT_REFUNDED, self._on_disbursement_refunded)
         self.runtime.jobs.register(DISBURSEMENT_TRACK, self._job_track_disbursement,
                                    max_attempts=TRACK_ATTEMPTS)
+        self.runtime.jobs.register(BORROWER_NOTICE, self._job_tell_borrower, max_attempts=8)
 
     @property
     def verifier(self) -> Groth16pyBackend:
@@ -495,6 +504,23 @@ class CreditService:
         self.runtime.jobs.ensure(DISBURSEMENT_TRACK, {"loan_id": loan_id},
                                  dedup_key=f"disbursement-track:{loan_id}")
 
+    def _on_disbursement_refunded(self, env: Envelope, _key: str | None) -> dict[str, Any]:
+        """A delivered disbursement came back (a dispute refund at the receiver, F13b).
+
+        The notice only wakes the tracker up: the loan is reversed on what
+        ``remittance.disbursement.status`` says, as for a failed payout, never on the
+        notice itself. A repeat finds the same job.
+        """
+        loan_id = str(env.payload.get("loan_id") or "")
+        with self.runtime.db.session() as s:
+            loan = s.get(LoanRow, loan_id)
+            if loan is None:
+                raise ApplicationNotFound(f"no loan {loan_id!r}")
+            status = loan.status
+        self.runtime.jobs.ensure(DISBURSEMENT_TRACK, {"loan_id": loan_id, "recheck": True},
+                                 dedup_key=f"disbursement-recheck:{loan_id}")
+        return {"loan_id": loan_id, "status": status}
+
     def _job_track_disbursement(self, payload: dict[str, Any]) -> dict[str, Any]:
         """Ask the remittance agent once how the disbursement stands; retry until final.
 
@@ -503,16 +529,18 @@ class CreditService:
         loan follows its transfer: delivered (``paid_out``/``completed``) keeps the
         receivable; returned (``refunded``) reverses it and closes the loan as
         ``disbursement_refunded``, which takes no repayments. Each look is one short
-        attempt; between looks the job holds no thread.
+        attempt; between looks the job holds no thread. A ``recheck`` (after the
+        remittance agent's notice of a dispute refund) looks at a delivered one too.
         """
         loan_id = str(payload["loan_id"])
+        recheck = bool(payload.get("recheck"))
         with self.runtime.db.session() as s:
             loan = s.get(LoanRow, loan_id)
             assert loan is not None, f"no loan {loan_id}"
             if loan.status == "disbursement_refunded" and \
                     "release_tx" not in (loan.disbursement or {}):
                 return self._release_refunded(loan_id)  # an earlier run died before this
-            if loan.status != "disbursed" or _delivered(loan.disbursement):
+            if loan.status != "disbursed" or (_delivered(loan.disbursement) and not recheck):
                 return {"loan_id": loan_id, "status": loan.status}
         status = self.runtime.peers.send("remittance", "remittance.disbursement.status",
                                          {"loan_id": loan_id}, correlation_id=loan_id)
@@ -537,7 +565,22 @@ class CreditService:
             loan = s.get(LoanRow, loan_id)
             assert loan is not None
             loan.disbursement = {**dict(loan.disbursement or {}), "release_tx": tx}
+        self.runtime.jobs.ensure(BORROWER_NOTICE, {"loan_id": loan_id},
+                                 dedup_key=f"borrower-notice:{loan_id}")
         return {"loan_id": loan_id, "status": "disbursement_refunded", "release_tx": tx}
+
+    def _job_tell_borrower(self, payload: dict[str, Any]) -> dict[str, Any]:
+        """Tell the worker agent that asked for the loan that it was reversed: it may have
+        recorded the loan as active when the disbursement was accepted."""
+        loan_id = str(payload["loan_id"])
+        with self.runtime.db.session() as s:
+            loan = s.get(LoanRow, loan_id)
+            assert loan is not None
+            app = s.get(ApplicationRow, loan.application_id)
+            assert app is not None
+            requester, worker_ref = app.requester, app.worker_ref
+        return self.runtime.peers.send(requester, "worker.loan.refunded", {
+            "application_id": worker_ref, "loan_id": loan_id}, correlation_id=worker_ref)
 
     def _follow_transfer(self, loan_id: str, state: str, reason: str | None) -> str:
         """Record the transfer's ``state`` on the loan; undo the loan if it was returned."""

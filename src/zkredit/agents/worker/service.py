@@ -29,6 +29,7 @@ from typing import Any
 from eth_account.signers.local import LocalAccount
 from sqlalchemy import select
 
+from zkredit.agents.common.envelope import Envelope
 from zkredit.agents.common.loan_offer import sign_offer
 from zkredit.agents.common.runtime import PartyRuntime
 from zkredit.agents.worker.guard import (
@@ -64,7 +65,12 @@ by the refund, ``held`` by the reviewer)."""
 LOAN_SUBMIT = "worker.loan.submit"
 REMIT_SEND = "worker.remit.send"
 REMIT_POLL = "worker.remit.poll"
-FINAL_LOAN_STATES = ("declined", "active", "failed")
+DISBURSEMENT_REFUNDED = "disbursement_refunded"
+"""The lender's disbursement never reached the borrower and came back (F13): nothing
+is owed, and nothing moves on from here."""
+LOAN_REFUNDED = "worker.loan.refunded"
+"""The lender's notice that a loan's disbursement was refunded after it was reported."""
+FINAL_LOAN_STATES = ("declined", "active", "failed", DISBURSEMENT_REFUNDED)
 REFUSED = "refused"  # a remittance the worker would not prove for (guard.py); final
 """Loan application states nothing moves on from (``approved`` waits for its owner)."""
 REMIT_POLLS = 16
@@ -482,6 +488,14 @@ class WorkerService:
         loan = self.runtime.peers.send(lender, "credit.offer.accept", {
             "offer_id": offer["offer_id"], "signature": signature, "payout": payout,
         }, correlation_id=app_id)
+        if loan.get("status") == DISBURSEMENT_REFUNDED:
+            # The payout failed and the lender took the money back: the loan is closed
+            # with nothing owed. Final, so no job asks about it again.
+            self._update_loan(app_id, ("loan.disbursement_refunded",
+                                       {"application_id": app_id,
+                                        "loan_id": loan.get("loan_id")}),
+                              status=DISBURSEMENT_REFUNDED, loan=loan)
+            return {"status": DISBURSEMENT_REFUNDED}
         if loan.get("status") not in ("disbursed", "repaid"):
             # Accepted but not yet paid out (the lender is resuming): ask again later.
             raise InputError(f"loan {loan.get('loan_id')} is {loan.get('status')}; "
@@ -490,6 +504,31 @@ class WorkerService:
                                                      "loan_id": loan.get("loan_id")}),
                           status="active", loan=loan)
         return {"status": "active"}
+
+    def register_messages(self) -> None:
+        """The envelopes this agent takes from its peers: notices about its own requests."""
+        self.runtime.inbox.on(LOAN_REFUNDED, self._on_loan_refunded)
+
+    def _on_loan_refunded(self, env: Envelope, _key: str | None) -> dict[str, Any]:
+        """The lender reversed a loan after the worker recorded it (F13): its disbursement
+        was refunded (a failed payout, or a dispute). Only the loan's own lender may say
+        so, and only of the loan it gave; a repeat changes nothing."""
+        app_id = str(env.payload.get("application_id") or "")
+        loan_id = str(env.payload.get("loan_id") or "")
+        with self.runtime.db.session(lock=f"worker-loan:{app_id}") as s:
+            row = s.get(LoanApplicationRow, app_id)
+            if row is None or row.lender != env.sender:
+                raise NotFound(f"no loan application {app_id!r} with {env.sender}")
+            known = (row.loan or {}).get("loan_id")
+            if known is not None and known != loan_id:
+                raise InputError(f"application {app_id} has loan {known}, not {loan_id!r}")
+            if row.status != DISBURSEMENT_REFUNDED:
+                row.status = DISBURSEMENT_REFUNDED
+                row.loan = {**(row.loan or {}), "loan_id": loan_id,
+                            "status": DISBURSEMENT_REFUNDED}
+                self.runtime.record("loan.disbursement_refunded",
+                                    {"application_id": app_id, "loan_id": loan_id}, session=s)
+            return {"application_id": app_id, "status": row.status}
 
     # -- remittances -------------------------------------------------------------
 

@@ -19,7 +19,9 @@ from sqlalchemy import select
 from tests.unit.agents.audit_crash import audited
 from tests.unit.agents.credit.support import CHAIN_ID, Lender
 from tests.unit.agents.credit.test_payloads import approved
+from zkredit.agents.common.envelope import Envelope, StaticDirectory
 from zkredit.agents.common.loan_offer import sign_offer
+from zkredit.agents.common.messaging import SenderNotAllowed
 from zkredit.agents.credit.models import ApplicationRow, LoanRow
 from zkredit.domain.ledger import cash, interest_revenue, loans_receivable
 from zkredit.domain.money import currency
@@ -161,3 +163,59 @@ def test_a_refund_after_a_repayment_reverses_only_the_outstanding_receivable(
         "loan_id": loan_id, "transfer_id": f"t-{loan_id}", "transfer_state": "refunded",
         "reason": None, "principal_repaid_minor": principal_repaid,
         "reversed_minor": PRINCIPAL - principal_repaid}]
+
+
+def worker_notices(lender: Lender) -> list[tuple[str, dict[str, Any]]]:
+    return [(to, p) for to, kind, p in lender.remittance.sent if kind == "worker.loan.refunded"]
+
+
+def test_the_borrowers_worker_is_told_of_the_reversal(lender: Lender) -> None:
+    lender.remittance.disbursement_state = "refunded"
+    loan_id = accept(lender)
+    eventually("the worker to be told", lambda: bool(worker_notices(lender)))
+    row = loan_row(lender, loan_id)
+    with lender.runtime.db.session() as s:
+        app = s.get(ApplicationRow, row.application_id)
+        assert app is not None
+        worker_ref = app.worker_ref
+    assert worker_notices(lender) == [
+        ("worker", {"application_id": worker_ref, "loan_id": loan_id})]
+
+
+def remittance_notice(lender: Lender, payload: dict[str, Any]) -> dict[str, Any]:
+    """``credit.disbursement.refunded`` signed by the remittance agent."""
+    remittance = Account.create()
+    lender.runtime.inbox.directory = StaticDirectory({
+        "worker": lender.worker.address, "credit": lender.runtime.account.address,
+        "remittance": remittance.address})
+    envelope = Envelope.create("credit.disbursement.refunded", "remittance", "credit",
+                               payload).signed(remittance, CHAIN_ID)
+    return lender.runtime.inbox.deliver(envelope, None)
+
+
+def test_a_delivered_disbursement_refunded_by_a_dispute_is_reversed_on_notice(
+    lender: Lender,
+) -> None:
+    """F13b: the tracker stops at a delivered transfer; the remittance agent's notice of a
+    dispute refund makes it look again, and the loan is reversed as for a failed payout."""
+    lender.remittance.disbursement_state = "completed"
+    loan_id = accept(lender)
+    eventually("the transfer to be seen delivered",
+               lambda: loan_row(lender, loan_id).disbursement.get("state") == "completed")
+    assert lender.service.resume() == 0  # delivered: nothing is followed any more
+
+    lender.remittance.disbursement_state = "refunded"
+    lender.remittance.reasons = ["dispute dp_1 refunded: not received"]
+    reply = remittance_notice(lender, {"loan_id": loan_id, "transfer_id": f"t-{loan_id}"})
+    assert reply == {"loan_id": loan_id, "status": "disbursed"}
+
+    eventually("the loan to follow its refunded transfer",
+               lambda: loan_row(lender, loan_id).status == "disbursement_refunded")
+    eventually("the attestation to be released",
+               lambda: "release_tx" in loan_row(lender, loan_id).disbursement)
+    assert books(lender, loan_id) == (0, 0)
+    assert Ledger(lender.runtime.db).trial_balance().balanced
+    with pytest.raises(InputError, match="disbursement_refunded"):
+        lender.service.record_repayment(loan_id, 11_536_000, "NGN", "PAY-0001")
+    with pytest.raises(SenderNotAllowed):  # only the remittance agent may say so
+        lender.deliver("credit.disbursement.refunded", {"loan_id": loan_id})
