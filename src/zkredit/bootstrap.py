@@ -373,10 +373,12 @@ def build_agent(
 _RESUMES: dict[str, Callable[[Any], Callable[[], int]]] = {
     "worker": lambda service: service.resume,
     "credit": lambda service: service.resume,
-    "remittance": lambda services: services.pipeline.resume,
+    "remittance": lambda services: lambda: (services.pipeline.resume()
+                                            + services.disputes.resume()),
+    "receiver": lambda services: services.receiver.resume,
 }
-"""How to find each agent's ``resume()``: what the reconciler calls (the receiver acts
-only when asked, so it has nothing of its own to resume)."""
+"""How to find each agent's ``resume()``: what the reconciler calls (the receiver resumes
+only the notices of its dispute refunds; otherwise it acts only when asked)."""
 
 
 def build_access_store(settings: Settings, schema_prefix: str | None = None) -> Any:

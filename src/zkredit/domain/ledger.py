@@ -210,6 +210,18 @@ def remittance_fx_reversal(transfer_id: str, principal: Money, received: Money) 
     )
 
 
+def remittance_payout_reversal(transfer_id: str, received: Money) -> JournalEntry:
+    """Undo :func:`remittance_payout` after the payout partner upheld a dispute and took
+    the payout back (review F13): the float is ours again and the recipient is owed it,
+    until the exchange is reversed and the principal refunded."""
+    return _entry(
+        f"{transfer_id}:payout_reversal",
+        f"remittance {transfer_id}: payout taken back after a dispute",
+        debit(payout_float(received.currency), received),
+        credit(payout_due(received.currency), received),
+    )
+
+
 def remittance_refund(transfer_id: str, principal: Money) -> JournalEntry:
     """The principal goes back to the sender (the fee stays earned)."""
     return _entry(

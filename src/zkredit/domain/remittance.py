@@ -19,6 +19,10 @@ Branches:
   payout failure the service must refund (DOMAIN.md). After a sanctions BLOCK the
   funds may instead stay frozen: whether to send ``refund`` is the service's
   compliance decision, not the state machine's.
+* ``paid_out|completed -refund_after_dispute-> refunded``: the payout partner upheld
+  a dispute and took the payout back from the recipient (review F13). The pipeline
+  never sends this event; only the payout partner's notice does, so ``completed``
+  stays where the pipeline ends, and a delivered transfer is reopened only this way.
 
 Repeating the event that led to the current state returns the state unchanged,
 so a retried request is harmless. Any other move raises :class:`InvalidTransition`.
@@ -59,6 +63,7 @@ class TransferEvent(StrEnum):
     FAIL_PAYOUT = "fail_payout"
     COMPLETE = "complete"
     REFUND = "refund"
+    REFUND_AFTER_DISPUTE = "refund_after_dispute"
 
 
 _S, _E = TransferState, TransferEvent
@@ -76,11 +81,15 @@ TRANSITIONS: dict[tuple[TransferState, TransferEvent], TransferState] = {
     (_S.SENT, _E.FAIL_PAYOUT): _S.FAILED,
     (_S.PAID_OUT, _E.COMPLETE): _S.COMPLETED,
     (_S.FAILED, _E.REFUND): _S.REFUNDED,
+    (_S.PAID_OUT, _E.REFUND_AFTER_DISPUTE): _S.REFUNDED,
+    (_S.COMPLETED, _E.REFUND_AFTER_DISPUTE): _S.REFUNDED,
 }
 """Every legal move: ``(state, event) → next state``."""
 
 TERMINAL_STATES = frozenset({_S.EXPIRED, _S.COMPLETED, _S.REFUNDED})
-"""States no event leaves (``failed`` is left by ``refund``)."""
+"""States the pipeline ends in: no step leaves them (``failed`` is left by ``refund``).
+Only a dispute refund leaves ``completed`` (``refund_after_dispute``); ``expired`` and
+``refunded`` accept no event at all."""
 
 _ARRIVING: dict[TransferState, frozenset[TransferEvent]] = {
     state: frozenset(ev for (_, ev), target in TRANSITIONS.items() if target is state)
@@ -94,7 +103,8 @@ def allowed_events(state: TransferState) -> tuple[TransferEvent, ...]:
 
 
 def is_terminal(state: TransferState) -> bool:
-    """True when no event can move ``state`` any further."""
+    """True when the pipeline moves ``state`` no further (a dispute may still refund a
+    ``completed`` transfer)."""
     return state in TERMINAL_STATES
 
 

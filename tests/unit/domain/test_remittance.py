@@ -32,6 +32,9 @@ LEGAL = {
     (S.SENT, E.FAIL_PAYOUT): S.FAILED,
     (S.PAID_OUT, E.COMPLETE): S.COMPLETED,
     (S.FAILED, E.REFUND): S.REFUNDED,
+    # F13: the payout partner upheld a dispute and took the payout back.
+    (S.PAID_OUT, E.REFUND_AFTER_DISPUTE): S.REFUNDED,
+    (S.COMPLETED, E.REFUND_AFTER_DISPUTE): S.REFUNDED,
 }
 REPEATS = {(target, event) for (_, event), target in LEGAL.items()}
 ILLEGAL = [
@@ -93,16 +96,32 @@ def test_every_illegal_move_is_refused(state: TransferState, event: TransferEven
 
 def test_tamper_table_is_complete() -> None:
     assert len(LEGAL) + len(REPEATS) + len(ILLEGAL) == len(S) * len(E)
-    assert len(ILLEGAL) == 10 * 10 - 12 - 10  # (compliance_passed, pass_compliance) arrives twice
+    # (compliance_passed, pass_compliance) and (refunded, refund_after_dispute) arrive twice
+    assert len(ILLEGAL) == 10 * 11 - 14 - 11
 
 
 def test_terminal_states_accept_nothing_new() -> None:
     terminal = {S.EXPIRED, S.COMPLETED, S.REFUNDED}
     assert {s for s in S if is_terminal(s)} == terminal
-    assert all(allowed_events(s) == () for s in terminal)
+    assert allowed_events(S.EXPIRED) == allowed_events(S.REFUNDED) == ()
+    # Only a dispute refund reopens a completed transfer; the pipeline never does.
+    assert allowed_events(S.COMPLETED) == (E.REFUND_AFTER_DISPUTE,)
+    with pytest.raises(InvalidTransition) as info:
+        transition(S.REFUNDED, E.SEND)
+    assert info.value.hint == "events allowed in 'refunded': none (terminal state)"
     with pytest.raises(InvalidTransition) as info:
         transition(S.COMPLETED, E.REFUND)
-    assert info.value.hint == "events allowed in 'completed': none (terminal state)"
+    assert info.value.hint == "events allowed in 'completed': refund_after_dispute"
+
+
+def test_a_dispute_refund_reopens_only_a_delivered_transfer() -> None:
+    delivered = run(E.FUND, E.PASS_COMPLIANCE, E.SEND, E.CONFIRM_PAYOUT)
+    assert transition(delivered, E.REFUND_AFTER_DISPUTE) is S.REFUNDED
+    assert transition(transition(delivered, E.COMPLETE), E.REFUND_AFTER_DISPUTE) is S.REFUNDED
+    steps = (E.FUND, E.PASS_COMPLIANCE, E.SEND)  # funded, compliance_passed, sent
+    for n in range(1, len(steps) + 1):
+        with pytest.raises(InvalidTransition):
+            transition(run(*steps[:n]), E.REFUND_AFTER_DISPUTE)
 
 
 def test_a_payout_failure_cannot_skip_the_refund_or_pay_twice() -> None:

@@ -194,11 +194,13 @@ MESSAGE_SENDERS: dict[str, frozenset[str]] = {
     "remittance.transfer.status": frozenset({"worker"}),
     "remittance.disbursement.request": frozenset({"credit"}),
     "remittance.disbursement.status": frozenset({"credit"}),
+    "remittance.dispute.refunded": frozenset({"receiver"}),
     "receiver.payout.request": frozenset({"remittance"}),
     "receiver.payout.status": frozenset({"remittance"}),
     "receiver.dispute.open": frozenset({"remittance"}),
     "credit.disbursement.refunded": frozenset({"remittance"}),
     "worker.loan.refunded": frozenset({"credit"}),
+    "worker.remittance.refunded": frozenset({"remittance"}),
 }
 """Which agent may send which envelope type: every type an agent handles is here, and
 an envelope from any other (registered, correctly signed) agent is refused (403)."""

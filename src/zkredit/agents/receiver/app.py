@@ -45,6 +45,8 @@ def build_services(
         key,
         clock=clock,
     )
+    receiver.register()
+    receiver.resume()  # dispute refunds a previous process did not pass on
     card = AgentCard(
         name=NAME,
         description=DESCRIPTION,

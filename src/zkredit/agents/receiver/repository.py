@@ -31,6 +31,13 @@ class ReceiverRepository:
     def dispute(self, dispute_id: str) -> DisputeRow | None:
         return self.s.get(DisputeRow, dispute_id)
 
+    def refunded_dispute_ids(self) -> list[str]:
+        """Every dispute resolved as refunded, oldest first."""
+        return list(self.s.scalars(
+            select(DisputeRow.id).where(DisputeRow.state == "refunded")
+            .order_by(DisputeRow.created_at, DisputeRow.id)
+        ))
+
     def open_dispute_of(self, payout_id: str) -> DisputeRow | None:
         return self.s.scalars(
             select(DisputeRow).where(DisputeRow.payout_id == payout_id, DisputeRow.state == "open")

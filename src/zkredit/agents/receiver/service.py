@@ -7,7 +7,11 @@ the recorded outcome; a request found ``pending`` (a crash, or a concurrent
 retry) runs the rail again, which is idempotent by payout id.
 
 Disputes are opened on paid-out payouts and move ``open → resolved | refunded``.
-A refund is booked against the partner's prefunding as a dispute loss.
+A refund is booked against the partner's prefunding as a dispute loss, and passed
+on (review F13): a job tells the payer agent in a signed
+``remittance.dispute.refunded``, retried until it is recorded there, so the
+remittance agent refunds the sender (and, for a loan disbursement, the lender
+reverses the loan).
 """
 
 from __future__ import annotations
@@ -55,6 +59,11 @@ from zkredit.store.ledger import Ledger
 
 PENDING = "pending"
 DISPUTE_LOCK = "receiver-disputes"
+REFUND_NOTICE_JOB = "receiver.dispute.refund_notice"
+REFUND_NOTICE_ATTEMPTS = 16
+"""Tries to tell the payer of a dispute refund (backoff 1 s doubling to 300 s: ~40 min);
+:meth:`ReceiverService.resume` revives the notice after that."""
+REFUND_NOTICE = "remittance.dispute.refunded"
 # Read-then-write units of work take a named lock: on SQLite (WAL) a deferred
 # transaction that read first cannot upgrade to a writer once another one committed.
 
@@ -132,6 +141,20 @@ class ReceiverService:
         self.clock = clock
         self.payer_agent = payer_agent
         self.ledger = Ledger(runtime.db)
+
+    def register(self) -> None:
+        self.runtime.jobs.register(REFUND_NOTICE_JOB, self._job_refund_notice,
+                                   max_attempts=REFUND_NOTICE_ATTEMPTS)
+
+    def resume(self) -> int:
+        """Ensure the notice of every refunded dispute (the reconciler's hook): one whose
+        job died, or whose process died between the refund and the job, is sent again;
+        a notice already delivered is a no-op. Returns how many refunds there are."""
+        with self.runtime.db.session() as s:
+            refunded = ReceiverRepository(s).refunded_dispute_ids()
+        for dispute_id in refunded:
+            self._notify_later(dispute_id)
+        return len(refunded)
 
     # -- payouts -----------------------------------------------------------------
 
@@ -364,7 +387,41 @@ class ReceiverService:
                 f"receiver.dispute.{out.state}", {"dispute_id": out.dispute_id, "by": request.by},
                 session=s,
             )
+        if out.state == "refunded":
+            self._notify_later(out.dispute_id)
         return out
+
+    def _notify_later(self, dispute_id: str) -> None:
+        self.runtime.jobs.ensure(REFUND_NOTICE_JOB, {"dispute_id": dispute_id},
+                                 dedup_key=f"dispute-refund:{dispute_id}")
+
+    def _job_refund_notice(self, payload: dict[str, Any]) -> dict[str, Any]:
+        """Tell the payer agent that the payout of a refunded dispute was taken back.
+
+        A refusal (say, 409 while the payer has not recorded the payout yet) or an
+        unreachable payer raises, and the job retries; the payer books the refund once.
+        """
+        dispute_id = str(payload["dispute_id"])
+        with self.runtime.db.session() as s:
+            repo = ReceiverRepository(s)
+            row = repo.dispute(dispute_id)
+            if row is None:
+                raise UnknownDispute(f"no dispute {dispute_id!r}")
+            payout = repo.payout(row.payout_id)
+            assert payout is not None
+            notice = {
+                "transfer_id": payout.transfer_id,
+                "payout_id": payout.id,
+                "dispute_id": row.id,
+                "amount": {"amount_minor": payout.amount_minor, "currency": payout.currency},
+                "reason": row.reason[:500],  # the payer keeps a bounded reason
+            }
+            payer = payout.requested_by
+        reply = self.runtime.peers.send(payer, REFUND_NOTICE, notice,
+                                        correlation_id=notice["transfer_id"])
+        self.runtime.log("dispute refund passed on", dispute_id=dispute_id,
+                         transfer_id=notice["transfer_id"], state=reply.get("state"))
+        return {"dispute_id": dispute_id, "payer": payer, "state": reply.get("state")}
 
     def payouts(self, limit: int, before: str | None) -> list[PayoutSummary]:
         """Payouts, newest first, a page at a time."""

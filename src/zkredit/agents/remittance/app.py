@@ -13,6 +13,7 @@ from zkredit.agents.common.app import AgentCard, create_agent_app
 from zkredit.agents.common.egress import EgressPolicy
 from zkredit.agents.common.runtime import PartyRuntime, utcnow
 from zkredit.agents.remittance.compliance import ComplianceChecks
+from zkredit.agents.remittance.disputes import DisputeRefunds
 from zkredit.agents.remittance.events import EventPublisher
 from zkredit.agents.remittance.identity import MAX_ROOT_AGE, IdentityChecker, ProofVerifier
 from zkredit.agents.remittance.metrics import RemittanceMetrics
@@ -93,10 +94,13 @@ def build_services(
         proof_scope=proof_scope if proof_scope is not None else derived_scope(
             REMITTANCE_SCOPE_DOMAIN, runtime.chain_id, runtime.account.address, 0),
     )
+    disputes = DisputeRefunds(runtime, publisher, clock)
     pipeline.register()
+    disputes.register()
     runtime.jobs.register(DELIVER_JOB, webhooks.deliver, max_attempts=8,
                           queue=WEBHOOK_QUEUE)  # its own threads: never delays a transfer
     pipeline.resume()  # transfers a previous process left between two steps
+    disputes.resume()  # dispute refunds whose notice a previous process did not send
     card = AgentCard(
         name=NAME,
         description=DESCRIPTION,
@@ -106,7 +110,7 @@ def build_services(
         services={"quotes": "/quotes", "transfers": "/transfers/{id}", "webhooks": "/webhooks"},
         skills=list(MESSAGE_TYPES),
     )
-    return RemittanceServices(runtime, remittance, pipeline, webhooks, metrics, card)
+    return RemittanceServices(runtime, remittance, pipeline, webhooks, metrics, card, disputes)
 
 
 def create_app(

@@ -75,3 +75,8 @@ def refunded(t: TransferAmounts, *, fee_earned: bool) -> JournalEntry:
     """Money back to the sender: the principal, plus the fee if it was never earned."""
     amount = t.principal if fee_earned else t.principal + t.fee
     return dl.remittance_refund(t.transfer_id, amount)
+
+
+def payout_reversed(t: TransferAmounts) -> JournalEntry:
+    """Undo :func:`paid_out`: the payout partner refunded the payout after a dispute."""
+    return dl.remittance_payout_reversal(t.transfer_id, t.received)

@@ -59,3 +59,10 @@ class NotUnderReview(ZKreditError):
 
 class PayoutPending(ZKreditError):
     """Raised (inside a job) when the receiver has not answered yet; the job retries."""
+
+
+class RefundNotApplicable(ZKreditError):
+    """Raised when a dispute refund names a transfer this agent has not seen paid out, or
+    a payout or amount that is not the transfer's; the payout partner retries or stops."""
+
+    http_status = 409

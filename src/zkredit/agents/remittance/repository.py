@@ -119,6 +119,14 @@ class RemittanceRepository:
             )
         )
 
+    def transfers_with_event(self, event: str) -> list[str]:
+        """Ids of the transfers that went through ``event``, oldest change first."""
+        return list(self.s.scalars(
+            select(TransferEventRow.transfer_id)
+            .where(TransferEventRow.event == event)
+            .order_by(TransferEventRow.id)
+        ))
+
     def history(self, transfer_id: str) -> list[TransferEventRow]:
         return list(
             self.s.scalars(

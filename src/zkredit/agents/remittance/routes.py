@@ -50,6 +50,7 @@ MESSAGE_TYPES = (
     "remittance.transfer.status",
     "remittance.disbursement.request",
     "remittance.disbursement.status",
+    "remittance.dispute.refunded",
 )
 
 
@@ -160,5 +161,8 @@ def message_handlers(services: RemittanceServices) -> dict[str, MessageHandler]:
         reply = remittance.disbursement_status(lookup.loan_id, envelope.sender)
         return reply.model_dump(mode="json", exclude_none=True)
 
-    return dict(zip(MESSAGE_TYPES, (quote, transfer, status, disburse, disbursement),
-                    strict=True))
+    def dispute_refunded(envelope: Envelope, key: str | None) -> dict[str, Any]:
+        return services.disputes.refunded(envelope.payload, envelope.sender)
+
+    return dict(zip(MESSAGE_TYPES, (quote, transfer, status, disburse, disbursement,
+                                    dispute_refunded), strict=True))

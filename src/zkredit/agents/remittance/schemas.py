@@ -217,6 +217,17 @@ class DisbursementLookup(_Strict):
     loan_id: str = Field(min_length=1, max_length=100)
 
 
+class DisputeRefundNotice(_Strict):
+    """``remittance.dispute.refunded`` from the payout partner: it upheld a dispute and
+    took the payout of ``transfer_id`` back (review F13)."""
+
+    transfer_id: str = Field(min_length=1, max_length=40)
+    payout_id: str = Field(min_length=1, max_length=64)
+    dispute_id: str = Field(min_length=1, max_length=64)
+    amount: MoneyJson
+    reason: str | None = Field(default=None, max_length=500)
+
+
 class DisbursementRequest(_Strict):
     """``remittance.disbursement.request`` from the credit agent: one currency, no proof."""
 

@@ -21,6 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from zkredit.agents.common.app import AgentCard
 from zkredit.agents.common.envelope import canonical_json
 from zkredit.agents.common.runtime import PartyRuntime
+from zkredit.agents.remittance.disputes import DisputeRefunds
 from zkredit.agents.remittance.errors import (
     IdempotencyConflict,
     MissingIdempotencyKey,
@@ -418,3 +419,4 @@ class RemittanceServices:
     webhooks: WebhookService
     metrics: RemittanceMetrics
     card: AgentCard
+    disputes: DisputeRefunds

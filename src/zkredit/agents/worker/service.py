@@ -70,6 +70,8 @@ DISBURSEMENT_REFUNDED = "disbursement_refunded"
 is owed, and nothing moves on from here."""
 LOAN_REFUNDED = "worker.loan.refunded"
 """The lender's notice that a loan's disbursement was refunded after it was reported."""
+REMITTANCE_REFUNDED = "worker.remittance.refunded"
+"""The remittance agent's notice that a finished transfer was refunded after a dispute."""
 FINAL_LOAN_STATES = ("declined", "active", "failed", DISBURSEMENT_REFUNDED)
 REFUSED = "refused"  # a remittance the worker would not prove for (guard.py); final
 """Loan application states nothing moves on from (``approved`` waits for its owner)."""
@@ -508,6 +510,22 @@ class WorkerService:
     def register_messages(self) -> None:
         """The envelopes this agent takes from its peers: notices about its own requests."""
         self.runtime.inbox.on(LOAN_REFUNDED, self._on_loan_refunded)
+        self.runtime.inbox.on(REMITTANCE_REFUNDED, self._on_remittance_refunded)
+
+    def _on_remittance_refunded(self, env: Envelope, _key: str | None) -> dict[str, Any]:
+        """A transfer the worker saw finish was refunded after a dispute (F13): look at it
+        once more. The notice only wakes the watcher; the state comes from
+        ``remittance.transfer.status``, as for every other look."""
+        transfer_id = str(env.payload.get("transfer_id") or "")
+        with self.runtime.db.session() as s:
+            row = s.scalars(select(RemittanceRow).where(
+                RemittanceRow.transfer_id == transfer_id)).first()
+            if row is None:
+                raise NotFound(f"no remittance with transfer {transfer_id!r}")
+            rem_id, status = row.id, row.status
+        self.jobs.ensure(REMIT_POLL, {"remittance_id": rem_id, "refresh": True},
+                         dedup_key=f"remit-refresh:{rem_id}")
+        return {"remittance_id": rem_id, "status": status}
 
     def _on_loan_refunded(self, env: Envelope, _key: str | None) -> dict[str, Any]:
         """The lender reversed a loan after the worker recorded it (F13): its disbursement
@@ -638,13 +656,15 @@ class WorkerService:
     def _job_remit_poll(self, payload: dict[str, Any]) -> dict[str, Any]:
         """Ask once how the transfer stands; not final yet, the job retries with backoff.
 
-        Each look is one short attempt: between looks the job holds no thread.
+        Each look is one short attempt: between looks the job holds no thread. A
+        ``refresh`` (the remittance agent's notice of a dispute refund) looks again at a
+        transfer already finished.
         """
         rem_id = payload["remittance_id"]
         with self.runtime.db.session() as s:
             row = s.get(RemittanceRow, rem_id)
             assert row is not None
-            if row.receipt is not None:
+            if row.receipt is not None and not payload.get("refresh"):
                 return {"status": row.status}
             transfer_id = row.transfer_id
         assert transfer_id is not None, f"remittance {rem_id} was never sent"

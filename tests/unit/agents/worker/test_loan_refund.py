@@ -121,3 +121,52 @@ def test_only_the_loans_lender_may_reverse_it(
         notice(worker_service, "credit", accounts["credit"],
                {"application_id": "nope", "loan_id": "loan-1"})
     assert worker_service.loan(app_id)["status"] == "active"
+
+
+class Provider:
+    """The remittance agent answering status looks with ``state``."""
+
+    def __init__(self, state: str) -> None:
+        self.state = state
+
+    def send(self, agent: str, kind: str, payload: dict[str, Any], **kw: Any) -> dict[str, Any]:
+        assert (agent, kind) == ("remittance", "remittance.transfer.status")
+        return {"transfer_id": payload["transfer_id"], "state": self.state,
+                "receipt": {"state": "completed"}}
+
+
+def test_a_finished_remittance_refunded_after_a_dispute_shows_refunded(
+    worker_service: WorkerService, accounts: dict[str, LocalAccount],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from zkredit.agents.worker.models import RemittanceRow
+
+    ident = worker_service.create_identity("Maria")
+    rem_id = uuid.uuid4().hex
+    with worker_service.runtime.db.session() as s:
+        s.add(RemittanceRow(id=rem_id, identity_id=ident.id, request={}, status="completed",
+                            quote={}, transfer_id="tr_1", idempotency_key=rem_id,
+                            receipt={"state": "completed"}))
+    env = Envelope.create("worker.remittance.refunded", "remittance", "worker",
+                          {"transfer_id": "tr_1"}).signed(accounts["remittance"], CHAIN_ID)
+
+    reply = worker_service.runtime.inbox.deliver(env, None)
+
+    assert reply == {"remittance_id": rem_id, "status": "completed"}  # looked at next
+    jobs = worker_service.runtime.jobs
+    queued = jobs.revive(f"remit-refresh:{rem_id}")  # finds it, creates nothing
+    assert queued is not None and queued.kind == "worker.remit.poll"
+    monkeypatch.setattr(worker_service.runtime, "peers", Provider("refunded"))
+    # A plain look stops at the receipt; the refresh the notice queued looks again.
+    assert worker_service._job_remit_poll({"remittance_id": rem_id}) == {"status": "completed"}
+    assert worker_service._job_remit_poll({"remittance_id": rem_id, "refresh": True}) == {
+        "status": "refunded"}
+    assert worker_service.remittance(rem_id)["status"] == "refunded"
+    with pytest.raises(SenderNotAllowed):
+        worker_service.runtime.inbox.deliver(Envelope.create(
+            "worker.remittance.refunded", "credit", "worker", {"transfer_id": "tr_1"}).signed(
+            accounts["credit"], CHAIN_ID), None)
+    with pytest.raises(NotFound):
+        worker_service.runtime.inbox.deliver(Envelope.create(
+            "worker.remittance.refunded", "remittance", "worker",
+            {"transfer_id": "tr_none"}).signed(accounts["remittance"], CHAIN_ID), None)
