@@ -10,9 +10,11 @@ Two families of checks, each difference named by party and, where there is one, 
   it reversed has a refunded one, and the totals per currency agree (:func:`check_loans`);
 * **flows**, between the remittance agent and the receiver: a ``completed`` transfer has
   exactly one ``paid_out`` payout (of the amount the recipient was owed), a ``refunded``
-  transfer has none, and no payout is paid out for a transfer the remittance agent does
-  not know. Totals per send currency, in minor units: what was sent equals what was paid
-  out (as the receiver reports it) + what was refunded + what is still in flight.
+  transfer has none (a payout the receiver took back after a refunded dispute counts
+  as refunded, not paid out: review F13), and no payout is paid out for a transfer the
+  remittance agent does not know. Totals per send currency, in minor units: what was
+  sent equals what was paid out (as the receiver reports it) + what was refunded + what
+  is still in flight.
 
 Nothing is written: the databases are only read.
 """
@@ -208,9 +210,11 @@ def check_flows(remittance: Database, receiver: Database
     """Transfers against payouts, one by one and in total per currency."""
     transfers = {str(t["id"]): t for t in _rows(remittance, "remittance_transfers")}
     payouts = _rows(receiver, "receiver_payouts")
+    taken_back = {str(d["payout_id"]) for d in _rows(receiver, "receiver_disputes")
+                  if d["state"] == "refunded"}
     paid: dict[str, list[Mapping[str, Any]]] = defaultdict(list)
     for p in payouts:
-        if p["status"] == PAID_OUT:
+        if p["status"] == PAID_OUT and str(p["id"]) not in taken_back:
             paid[str(p["transfer_id"])].append(p)
     diffs: list[Difference] = []
     zero = {"sent": 0, "paid_out": 0, "refunded": 0, "in_flight": 0}

@@ -409,8 +409,9 @@ class ReceiverService:
                 raise UnknownDispute(f"no dispute {dispute_id!r}")
             payout = repo.payout(row.payout_id)
             assert payout is not None
-            notice = {
-                "transfer_id": payout.transfer_id,
+            transfer_id = payout.transfer_id
+            notice: dict[str, Any] = {
+                "transfer_id": transfer_id,
                 "payout_id": payout.id,
                 "dispute_id": row.id,
                 "amount": {"amount_minor": payout.amount_minor, "currency": payout.currency},
@@ -418,9 +419,9 @@ class ReceiverService:
             }
             payer = payout.requested_by
         reply = self.runtime.peers.send(payer, REFUND_NOTICE, notice,
-                                        correlation_id=notice["transfer_id"])
+                                        correlation_id=transfer_id)
         self.runtime.log("dispute refund passed on", dispute_id=dispute_id,
-                         transfer_id=notice["transfer_id"], state=reply.get("state"))
+                         transfer_id=transfer_id, state=reply.get("state"))
         return {"dispute_id": dispute_id, "payer": payer, "state": reply.get("state")}
 
     def payouts(self, limit: int, before: str | None) -> list[PayoutSummary]:

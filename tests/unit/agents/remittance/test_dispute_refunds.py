@@ -25,6 +25,7 @@ from zkredit.agents.remittance.errors import RefundNotApplicable, SenderNotAllow
 from zkredit.domain.ledger import cash, customer_funds, fee_revenue, payout_due, payout_float
 from zkredit.domain.money import currency
 from zkredit.errors import ZKreditError
+from zkredit.ops.reconcile import check_flows
 from zkredit.store.ledger import Ledger
 
 NGN, SGD, PHP = currency("NGN"), currency("SGD"), currency("PHP")
@@ -144,6 +145,9 @@ def test_a_disputed_remittance_is_refunded_and_the_sender_told(
     fee = quote.quote.fee.total.amount_minor
     assert -ledger.balance(fee_revenue(SGD), SGD).minor == fee  # the fee stays earned
     assert ledger.balance(cash(SGD), SGD).minor == fee  # the principal went back
+    # Across the two agents: the payout the receiver took back counts as refunded.
+    flows, differences = check_flows(system.remittance.runtime.db, system.receiver.runtime.db)
+    assert differences == [] and flows["paid_out_payouts"] == 0
     eventually("the sender's worker to be told", lambda: bool(requesters.told))
     assert requesters.told == [("worker", "worker.remittance.refunded",
                                 {"transfer_id": reply.transfer_id})]
