@@ -220,6 +220,52 @@ def test_the_lender_sees_its_refunded_disbursement_over_signed_envelopes(
     assert forbidden.value.http_status == 403
 
 
+def test_a_dispute_refund_reaches_the_remittance_agent_over_signed_envelopes(
+    network: Network,
+) -> None:
+    """F13b: the receiver upholds a dispute on a delivered disbursement (its own HTTP
+    routes); it tells the remittance agent in a signed ``remittance.dispute.refunded``,
+    the transfer ends ``refunded`` with balanced books, and the lender sees it in
+    ``remittance.disbursement.status``. Nobody else may send that notice."""
+    loan_id = f"loan-{uuid.uuid4().hex[:8]}"
+    credit = network.peer("credit")
+    reply = credit.send("remittance", "remittance.disbursement.request", {
+        "loan_id": loan_id,
+        "amount": {"amount_minor": 250_000_000, "currency": "NGN"},
+        "recipient": {"name": "Samuel Adewale", "account": "0123456789",
+                      "bank": "Zenith Bank", "country": "NG"},
+        "route": "bank_transfer",
+    })
+    assert wait(network, reply["transfer_id"])["state"] == "completed"
+    receiver = network.urls["receiver"]
+    opened = network.http.post(f"{receiver}/disputes", json={
+        "transfer_id": reply["transfer_id"], "reason": "never arrived"})
+    assert opened.status_code == 201, opened.text
+    dispute = opened.json()
+    resolved = network.http.post(f"{receiver}/disputes/{dispute['dispute_id']}/resolve",
+                                 json={"outcome": "refunded", "by": "ops"})
+    assert resolved.status_code == 200 and resolved.json()["state"] == "refunded"
+
+    deadline = time.monotonic() + 30
+    while (status := credit.send("remittance", "remittance.disbursement.status",
+                                 {"loan_id": loan_id}))["state"] != "refunded":
+        assert time.monotonic() < deadline, status
+        time.sleep(0.05)
+
+    assert status["history"][-1]["event"] == "refund_after_dispute"
+    assert any(dispute["dispute_id"] in r for r in status["reasons"])
+    balance = network.http.get(f"{network.urls['remittance']}/ledger/trial-balance")
+    assert balance.status_code == 200 and balance.json()["balanced"] is True
+    notice = {"transfer_id": reply["transfer_id"], "payout_id": dispute["payout_id"],
+              "dispute_id": dispute["dispute_id"],
+              "amount": {"amount_minor": 250_000_000, "currency": "NGN"}}
+    with pytest.raises(PeerError) as forbidden:
+        credit.send("remittance", "remittance.dispute.refunded", notice)
+    assert forbidden.value.http_status == 403
+    again = network.peer("receiver").send("remittance", "remittance.dispute.refunded", notice)
+    assert again == {"transfer_id": reply["transfer_id"], "state": "refunded"}  # a repeat
+
+
 def test_ops_endpoints_problems_and_the_travel_rule_key(network: Network) -> None:
     remittance, receiver = network.urls["remittance"], network.urls["receiver"]
     for url in (remittance, receiver):
