@@ -413,7 +413,8 @@ def _poll_active(client: WorkerClient, app_id: str) -> dict[str, Any]:
     deadline = time.monotonic() + 180
     while True:
         current = client.loan(app_id, wait=0)
-        if current["status"] == "active" or time.monotonic() > deadline:
+        if current["status"] in ("active", "disbursement_refunded") or \
+                time.monotonic() > deadline:
             return current
         time.sleep(0.2)
 

@@ -37,7 +37,7 @@ TRANSFER_FINAL = {"completed", "refunded", "failed", "expired", "rejected"}
 LOAN_STEPS = [("requested", "Application sent"), ("opened", "Lender's policy checked"),
               ("proving", "Proving on your device"), ("decided", "Lender decided"),
               ("active", "Offer accepted, loan paid out")]
-LOAN_FINAL = {"declined", "active", "failed"}
+LOAN_FINAL = {"declined", "active", "failed", "disbursement_refunded"}
 PRIVATE = {
     "income": "your monthly income for each month, your employer, your start date",
     "credit_history": "your score, history length, defaults, late payments, debt ratio",

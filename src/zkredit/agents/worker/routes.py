@@ -119,7 +119,8 @@ def apply(identity_id: str, body: LoanIn, service: Service, key: IdempotencyKey,
 
 @router.get("/loans/{app_id}")
 async def get_loan(app_id: str, service: Service, wait: Wait = 0.0) -> dict[str, Any]:
-    return await _wait(service.loan, app_id, {"approved", "declined", "active", "failed"}, wait)
+    return await _wait(service.loan, app_id, {"approved", "declined", "active", "failed",
+                                              "disbursement_refunded"}, wait)
 
 
 @router.post("/loans/{app_id}/accept", response_model=Accepted, status_code=202)
