@@ -74,7 +74,7 @@ RETURNED_TRANSFER_STATES = frozenset({"refunded", "expired"})
 """The money never reached the borrower and is back with (or never left) the lender."""
 
 
-DISBURSEMENT_REFUNDED = "credit.disbursement.refunded"
+DISBURSEMENT_REFUND_NOTICE = "credit.disbursement.refunded"
 """The remittance agent's notice that a delivered disbursement was refunded after all (a
 receiver dispute, F13): the loan is looked at again, delivered or not."""
 BORROWER_NOTICE = "credit.borrower.notify"
@@ -127,7 +127,7 @@ class CreditService:
         inbox.on("credit.offer.accept", self._on_accept)
         self.runtime.jobs.register("credit.attest", self._job_attest, max_attempts=5)
         self.runtime.jobs.register("credit.disburse", self._job_disburse, max_attempts=8)
-        inbox.on(DISBURSEMENT_REFUNDED, self._on_disbursement_refunded)
+        inbox.on(DISBURSEMENT_REFUND_NOTICE, self._on_disbursement_refunded)
         self.runtime.jobs.register(DISBURSEMENT_TRACK, self._job_track_disbursement,
                                    max_attempts=TRACK_ATTEMPTS)
         self.runtime.jobs.register(BORROWER_NOTICE, self._job_tell_borrower, max_attempts=8)
@@ -444,18 +444,22 @@ class CreditService:
 
     def resume(self) -> int:
         """Revive the disbursement of every accepted loan whose job died, and the tracking
-        of every disbursement not yet delivered or returned (the reconciler's hook, F08,
-        F13); returns how many such loans there were."""
+        of every disbursement not yet delivered or returned, or said to be refunded after
+        a dispute (the reconciler's hook, F08, F13); returns how many such loans there
+        were (a dispute refund's look is not counted)."""
         with self.runtime.db.session() as s:
             stuck = list(s.scalars(select(LoanRow.id).where(
                 LoanRow.status == "accepted", LoanRow.disbursement.is_(None))))
-            tracked = [loan_id for loan_id, disbursement in s.execute(
-                select(LoanRow.id, LoanRow.disbursement).where(LoanRow.status == "disbursed"))
-                if not _delivered(disbursement)]
+            disbursed = list(s.execute(
+                select(LoanRow.id, LoanRow.disbursement).where(LoanRow.status == "disbursed")))
+        tracked = [loan_id for loan_id, disbursement in disbursed if not _delivered(disbursement)]
         for loan_id in stuck:
             self.runtime.jobs.revive(f"disburse:{loan_id}")
         for loan_id in tracked:
             self._track_later(loan_id)
+        for loan_id, disbursement in disbursed:
+            if (disbursement or {}).get("refund_notice"):  # its look died (F13b)
+                self._recheck_later(loan_id)
         return len(stuck) + len(tracked)
 
     def _loan_reply(self, loan: LoanRow) -> dict[str, Any]:
@@ -512,14 +516,19 @@ class CreditService:
         notice itself. A repeat finds the same job.
         """
         loan_id = str(env.payload.get("loan_id") or "")
-        with self.runtime.db.session() as s:
+        with self.runtime.db.session(lock=f"credit-loan:{loan_id}") as s:
             loan = s.get(LoanRow, loan_id)
             if loan is None:
                 raise ApplicationNotFound(f"no loan {loan_id!r}")
             status = loan.status
+            if status == "disbursed":  # kept, so that resume() looks again if the job dies
+                loan.disbursement = {**dict(loan.disbursement or {}), "refund_notice": True}
+        self._recheck_later(loan_id)
+        return {"loan_id": loan_id, "status": status}
+
+    def _recheck_later(self, loan_id: str) -> None:
         self.runtime.jobs.ensure(DISBURSEMENT_TRACK, {"loan_id": loan_id, "recheck": True},
                                  dedup_key=f"disbursement-recheck:{loan_id}")
-        return {"loan_id": loan_id, "status": status}
 
     def _job_track_disbursement(self, payload: dict[str, Any]) -> dict[str, Any]:
         """Ask the remittance agent once how the disbursement stands; retry until final.

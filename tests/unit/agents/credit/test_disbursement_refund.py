@@ -213,6 +213,7 @@ def test_a_delivered_disbursement_refunded_by_a_dispute_is_reversed_on_notice(
                lambda: loan_row(lender, loan_id).status == "disbursement_refunded")
     eventually("the attestation to be released",
                lambda: "release_tx" in loan_row(lender, loan_id).disbursement)
+    assert loan_row(lender, loan_id).disbursement["refund_notice"] is True  # for resume()
     assert books(lender, loan_id) == (0, 0)
     assert Ledger(lender.runtime.db).trial_balance().balanced
     with pytest.raises(InputError, match="disbursement_refunded"):
