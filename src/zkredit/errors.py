@@ -110,6 +110,38 @@ class ArtifactError(ZKError):
     """Raised when circuit artifacts are missing or do not match the manifest."""
 
 
+class PtauError(ArtifactError):
+    """Raised when a phase-1 powers-of-tau file fails a check before it is imported."""
+
+
+class PtauFormatError(PtauError):
+    """Raised when a file is not a well-formed snarkjs ptau (magic, version, sections, curve)."""
+
+
+class PtauNotPreparedError(PtauError):
+    """Raised when a ptau lacks the Lagrange sections that ``prepare phase2`` adds."""
+
+
+class PtauPowerError(PtauError):
+    """Raised when a ptau's power differs from the one named, or is too small for the circuits."""
+
+
+class PtauHashMismatch(PtauError):
+    """Raised when a ptau's blake2b-512 differs from the published hash for its power."""
+
+
+class PtauVerifyError(PtauError):
+    """Raised when ``snarkjs powersoftau verify`` rejects a ptau offered for import."""
+
+
+class PtauInstalledError(PtauError):
+    """Raised when importing would silently replace the phase-1 ptau the current keys use."""
+
+
+class PtauUnpublishedError(PtauError):
+    """Raised when no published hash is known for the power of a ptau offered for import."""
+
+
 class UnknownCircuitError(ZKError, KeyError):
     """Raised when a circuit name is not in the manifest."""
 

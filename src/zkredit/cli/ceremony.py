@@ -1,17 +1,19 @@
-"""``zkredit ceremony run|verify``: the trusted setup, with snarkjs."""
+"""``zkredit ceremony run|verify|import-ptau``: the trusted setup, with snarkjs."""
 
 from __future__ import annotations
 
 import sys
 import time
+from pathlib import Path
 
 import typer
 
 from zkredit.cli.output import ExitStatus, console, progress_bar
 from zkredit.errors import ZKError
 from zkredit.settings import load_settings
-from zkredit.zk.ceremony import Beacon, Ceremony, verify_keys
+from zkredit.zk.ceremony import Beacon, Ceremony, required_power, verify_keys
 from zkredit.zk.manifest import CircuitCatalog
+from zkredit.zk.phase1 import PUBLISHED_PTAU_BLAKE2B, PUBLISHED_PTAU_SOURCE, import_ptau
 from zkredit.zk.toolchain import NodeTools
 
 app = typer.Typer(
@@ -57,7 +59,8 @@ def ceremony(
     """Run the Groth16 trusted setup and write circuits/keys/.
 
     Compiles every circuit with circom --O2, runs phase 2 (two contributions and a
-    beacon) per circuit on the committed phase-1 ptau, and writes zkeys, verification
+    beacon) per circuit on the phase-1 ptau (a public one installed with
+    `zkredit ceremony import-ptau`, else the committed local one), and writes zkeys, verification
     keys, the contribution transcript and MANIFEST.json. The outputs are committed;
     CI never re-runs this.
     """
@@ -114,3 +117,74 @@ def verify() -> None:
         )
         raise typer.Exit(ExitStatus.INTEGRITY_FAILED)
     console.print(f"[green]All {len(catalog.names())} keys verify[/] ({elapsed:.0f} s).")
+
+
+@app.command("import-ptau")
+def import_ptau_cmd(
+    path: Path = typer.Argument(
+        ...,
+        help="A published, prepared powers-of-tau file, e.g. powersOfTau28_hez_final_14.ptau.",
+        show_default=False,
+    ),
+    power: int = typer.Option(
+        ...,
+        "--power",
+        help="The power you expect the file to have (its name's NN); the published hash "
+        "is looked up for it.",
+        show_default=False,
+    ),
+    verify: bool = typer.Option(
+        False,
+        "--verify",
+        help="Also run `snarkjs powersoftau verify` on it (minutes at 2^14; needs Node).",
+    ),
+    replace: bool = typer.Option(
+        False,
+        "--replace",
+        help="Replace a different pot<N>_final.ptau already in the keys directory "
+        "(the current keys were made on it; re-run `zkredit ceremony run` after).",
+    ),
+) -> None:
+    """Install a public phase 1 (powers of tau) for the next `zkredit ceremony run`.
+
+    Whoever knows phase 1's secret can forge any proof, so use a phase 1 that many
+    independent people contributed to, such as the Hermez/Polygon perpetual powers
+    of tau (54 contributions and a beacon), one file per power:
+
+      https://storage.googleapis.com/zkevm/ptau/powersOfTau28_hez_final_14.ptau
+
+    Before use the file is checked: it must be a prepared bn128 snarkjs ptau whose
+    sections fit its header; the header's power must equal --power and be enough
+    for the largest circuit; and its blake2b-512 must equal the published hash for
+    that power (the table from snarkjs's README kept in zkredit.zk.phase1). It is
+    then copied to <keys>/pot<N>_final.ptau with a provenance record phase1.json,
+    and `zkredit ceremony run` builds phase 2 on it. The committed keys are not
+    touched until you run the ceremony.
+
+    Example:
+
+      zkredit ceremony import-ptau ~/Downloads/powersOfTau28_hez_final_14.ptau --power 14
+      zkredit ceremony run --beacon-block-number N --beacon-block-hash 0x...
+    """
+    settings = load_settings()
+    catalog = CircuitCatalog.load(settings.zk.circuits_manifest, settings.zk.keys_dir)
+    tools = NodeTools.find(settings.zk.node_bin) if verify else None
+    record = import_ptau(
+        path,
+        power,
+        catalog.keys_dir,
+        need=required_power(catalog),
+        published=PUBLISHED_PTAU_BLAKE2B,
+        published_source=PUBLISHED_PTAU_SOURCE,
+        tools=tools,
+        replace=replace,
+        progress=lambda msg: console.print(f"  {msg}", soft_wrap=True),
+    )
+    console.print(
+        f"[green]Imported[/] {record.source} as {catalog.keys_dir / record.file} "
+        f"(power {record.power}, ceremony power {record.ceremony_power})",
+        soft_wrap=True,
+    )
+    console.print(f"  blake2b-512 {record.blake2b_512}: matches the published hash", soft_wrap=True)
+    console.print(f"  snarkjs powersoftau verify: {record.snarkjs_verify}", soft_wrap=True)
+    console.print("Next: `zkredit ceremony run` builds phase 2 on it.")

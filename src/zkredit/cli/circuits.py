@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import typer
 from rich.table import Table
@@ -11,7 +12,9 @@ from zkredit.bootstrap import build_catalog
 from zkredit.cli.output import console, progress_bar
 from zkredit.errors import ArtifactError, ZKError
 from zkredit.settings import load_settings
-from zkredit.zk.ceremony import ptau_name, required_power
+from zkredit.zk.ceremony import keys_ptau
+from zkredit.zk.manifest import CircuitCatalog
+from zkredit.zk.phase1 import IMPORTED, Phase1Record, phase1_provenance
 from zkredit.zk.toolchain import NodeTools
 
 app = typer.Typer(
@@ -33,7 +36,7 @@ def list_circuits() -> None:
 
 @app.command("info")
 def info(name: str = typer.Argument(..., help="Circuit name, e.g. income.")) -> None:
-    """Show one circuit: its signals, files and manifest hashes."""
+    """Show one circuit: its signals, files, manifest hashes and where phase 1 came from."""
     catalog = build_catalog(load_settings())
     spec = catalog.get(name)
     console.print(f"[bold]{spec.name}[/] ({spec.template}, {spec.constraints:,} constraints)")
@@ -43,13 +46,49 @@ def info(name: str = typer.Argument(..., help="Circuit name, e.g. income.")) -> 
     )
     console.print("  private: " + ", ".join(spec.private))
     try:
-        entry = catalog.read_manifest()["circuits"].get(name, {})
+        manifest = catalog.read_manifest()
     except ArtifactError:
-        entry = {}
+        manifest = {}
+    entry = manifest.get("circuits", {}).get(name, {})
     for kind in ("r1cs", "wasm", "zkey", "vkey"):
         path = catalog.artifact_path(name, kind)
         digest = entry.get(kind, "not in manifest")
         console.print(f"  {kind:5s} {path.name:28s} sha256 {digest}")
+    _phase1_info(catalog, manifest)
+
+
+def _phase1_info(catalog: CircuitCatalog, manifest: dict[str, Any]) -> None:
+    """Where the keys' phase 1 came from, and a pending import if one awaits a ceremony."""
+    ptau = manifest.get("ptau")
+    if not ptau:
+        console.print("  phase 1: none (single-party development keys)")
+    else:
+        prov = phase1_provenance(ptau)
+        if prov["provenance"] == IMPORTED:
+            check = "matches the published hash" if prov["hash_verified"] else "NOT published"
+            console.print(
+                f"  phase 1: imported {prov['source']} as {ptau['file']} (2^{ptau.get('power')}), "
+                f"blake2b-512 {prov['blake2b_512']} ({check})",
+                soft_wrap=True,
+            )
+        else:
+            console.print(
+                f"  phase 1: local {ptau['file']} (2^{ptau.get('power')}), sha256 "
+                f"{ptau.get('sha256')}: made by one party, not a public ceremony; whoever made "
+                "it can forge proofs (ADR 0013)",
+                soft_wrap=True,
+            )
+    try:
+        record = Phase1Record.load(catalog.keys_dir)
+    except ZKError as exc:
+        console.print(f"  phase 1 for the next ceremony: unreadable ({exc.message})")
+        return
+    if record is not None and (not ptau or record.sha256 != ptau.get("sha256")):
+        console.print(
+            f"  phase 1 for the next ceremony: imported {record.source} (blake2b-512 "
+            f"{record.blake2b_512}); run `zkredit ceremony run` to build keys on it",
+            soft_wrap=True,
+        )
 
 
 @app.command("verify")
@@ -81,7 +120,7 @@ def verify(
         )
         return
     tools = NodeTools.find()
-    ptau = catalog.keys_dir / ptau_name(required_power(catalog))
+    ptau = keys_ptau(catalog)
     with progress_bar("snarkjs zkey verify", len(catalog.names())) as bar:
         for name in catalog.names():
             bar.update(bar.task_ids[0], description=f"zkey verify {name}")

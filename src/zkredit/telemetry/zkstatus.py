@@ -28,6 +28,7 @@ from zkredit.zk.manifest import (
     CircuitCatalog,
     sha256_file,
 )
+from zkredit.zk.phase1 import IMPORTED, phase1_provenance
 
 DEFAULT_TTL_S = 5.0
 
@@ -75,6 +76,9 @@ def check_catalog(catalog: CircuitCatalog) -> CircuitStatus:
     ptau = manifest.get("ptau")
     if ptau:
         params["ptau_power"] = float(ptau.get("power", 0))
+        provenance = phase1_provenance(ptau)
+        params["phase1_imported"] = 1.0 if provenance["provenance"] == IMPORTED else 0.0
+        params["phase1_hash_verified"] = 1.0 if provenance["hash_verified"] else 0.0
         ptau_path = catalog.keys_dir / ptau["file"]
         if ptau_path.is_file():  # optional at run time; checked when present
             ok = sha256_file(ptau_path) == ptau["sha256"]
@@ -158,7 +162,9 @@ class CircuitStatusCollector(Collector):
         setup = GaugeMetricFamily(
             "zk_trusted_setup_status",
             "Trusted-setup parameters: ceremony (1 multi-party, 0 dev), phase2_contributions, "
-            "beacon, ptau_power, ptau_integrity and transcript_integrity (1 intact, 0 not)",
+            "beacon, ptau_power, ptau_integrity and transcript_integrity (1 intact, 0 not), "
+            "phase1_imported (1 a public phase 1 imported, 0 made locally) and "
+            "phase1_hash_verified (1 its blake2b-512 is the published one)",
             labels=["parameter"])
         if status is not None:
             for name, ok in sorted(status.circuits.items()):

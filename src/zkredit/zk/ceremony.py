@@ -1,7 +1,9 @@
 """The trusted-setup ceremony, run with snarkjs.
 
-Phase 1 is a powers-of-tau sized to the largest circuit (two contributions and
-a beacon, then ``prepare phase2``). Phase 2 runs per circuit on its ``--O2``
+Phase 1 is a powers-of-tau sized to the largest circuit: either a public one
+installed by ``zkredit ceremony import-ptau`` (recorded in ``phase1.json``, see
+:mod:`zkredit.zk.phase1`), or one made here (two contributions and a beacon,
+then ``prepare phase2``). Phase 2 runs per circuit on its ``--O2``
 r1cs: ``groth16 setup``, two independent contributions, and a beacon. Outputs
 go to ``circuits/keys/`` with a transcript of contribution hashes and a sha256
 manifest. The prepared ptau is kept so anyone can re-check every key with
@@ -24,8 +26,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from zkredit.errors import ZKError
+from zkredit.errors import PtauHashMismatch, PtauPowerError, ZKError
 from zkredit.zk.manifest import MANIFEST_NAME, SINGLE_PARTY_DEV, CircuitCatalog, sha256_file
+from zkredit.zk.phase1 import IMPORTED, LOCAL, PHASE1_RECORD, Phase1Record
 from zkredit.zk.toolchain import NodeTools
 
 Progress = Callable[[str], None]
@@ -46,6 +49,33 @@ def required_power(catalog: CircuitCatalog) -> int:
     while (1 << power) < need:
         power += 1
     return max(power, 8)
+
+
+def phase1_input(catalog: CircuitCatalog) -> tuple[Path, Phase1Record | None]:
+    """The ptau the next ceremony run builds phase 2 on, and its import record if any.
+
+    An imported phase 1 (``phase1.json``) wins; otherwise ``pot<need>_final.ptau``.
+    """
+    need = required_power(catalog)
+    record = Phase1Record.load(catalog.keys_dir)
+    if record is None:
+        return catalog.keys_dir / ptau_name(need), None
+    if record.power < need:
+        raise PtauPowerError(
+            f"{catalog.keys_dir / PHASE1_RECORD}: the imported phase 1 {record.file} is power "
+            f"{record.power}, but the largest circuit now needs power {need}",
+            hint=f"Import a power-{need} (or larger) ptau with `zkredit ceremony import-ptau`.",
+        )
+    return catalog.keys_dir / record.file, record
+
+
+def keys_ptau(catalog: CircuitCatalog) -> Path:
+    """The ptau the committed keys were made on (MANIFEST.json's ``ptau.file``)."""
+    try:
+        ptau = catalog.read_manifest().get("ptau") or {}
+    except (ZKError, ValueError):
+        ptau = {}
+    return catalog.keys_dir / str(ptau.get("file") or ptau_name(required_power(catalog)))
 
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
@@ -106,7 +136,7 @@ def parse_zkey_verify(output: str) -> list[dict[str, Any]]:
 
 def verify_keys(tools: NodeTools, catalog: CircuitCatalog) -> list[KeyCheck]:
     """Run ``snarkjs zkey verify <r1cs> <ptau> <zkey>`` on every committed circuit."""
-    ptau = catalog.keys_dir / ptau_name(required_power(catalog))
+    ptau = keys_ptau(catalog)
     checks: list[KeyCheck] = []
     for name in catalog.names():
         try:
@@ -226,7 +256,9 @@ class Ceremony:
         return phase1 + per_circuit * len(self.catalog.names()) + 1
 
     def _ptau_path(self) -> Path:
-        return self.catalog.keys_dir / ptau_name(required_power(self.catalog))
+        if self.fresh_ptau:
+            return self.catalog.keys_dir / ptau_name(required_power(self.catalog))
+        return phase1_input(self.catalog)[0]
 
     def run(self) -> dict[str, Any]:
         keys = self.catalog.keys_dir
@@ -234,7 +266,7 @@ class Ceremony:
         transcript: list[dict[str, Any]] = []
         with tempfile.TemporaryDirectory(prefix="zkredit-ceremony-") as tmp:
             work = Path(tmp)
-            ptau = self._phase1(work, transcript)
+            ptau, record = self._phase1(work, transcript)
             beacon = self.beacon or Beacon.predictable(self.catalog)
             circuits: dict[str, dict[str, str]] = {}
             for name in self.catalog.names():
@@ -246,8 +278,17 @@ class Ceremony:
             "tools": TOOL_VERSIONS,
             "ptau": {
                 "file": ptau.name,
-                "power": required_power(self.catalog),
+                "power": record.power if record else required_power(self.catalog),
                 "sha256": sha256_file(ptau),
+                **(
+                    {
+                        "provenance": IMPORTED,
+                        "source": record.source,
+                        "blake2b_512": record.blake2b_512,
+                    }
+                    if record
+                    else {"provenance": LOCAL}
+                ),
             },
             "phase2": {"contributions": PHASE2_CONTRIBUTIONS, **beacon.record()},
             "sources": sources_digest(self.catalog),
@@ -258,15 +299,38 @@ class Ceremony:
         self.progress("wrote manifest")
         return manifest
 
-    def _phase1(self, work: Path, transcript: list[dict[str, Any]]) -> Path:
+    def _phase1(
+        self, work: Path, transcript: list[dict[str, Any]]
+    ) -> tuple[Path, Phase1Record | None]:
         final = self._ptau_path()
+        record = None if self.fresh_ptau else Phase1Record.load(self.catalog.keys_dir)
+        if record is not None:
+            if not final.is_file() or sha256_file(final) != record.sha256:
+                raise PtauHashMismatch(
+                    f"{final}: missing or changed since `zkredit ceremony import-ptau` "
+                    f"recorded it in {PHASE1_RECORD}",
+                    hint="Import the public ptau again.",
+                )
+            self.progress(f"phase 1: imported {record.source}")
+            transcript.append(
+                {
+                    "phase": 1,
+                    "step": "import",
+                    "source": record.source,
+                    "power": record.power,
+                    "blake2b_512": record.blake2b_512,
+                    "published_blake2b_512": record.published_blake2b_512,
+                    "snarkjs_verify": record.snarkjs_verify,
+                }
+            )
+            return final, record
         if final.is_file() and not self.fresh_ptau:
             self.progress(f"phase 1: reusing {final.name}")
             previous = self.catalog.keys_dir / "transcript.json"
             if previous.is_file():
                 old = json.loads(previous.read_text())
                 transcript.extend(e for e in old if e.get("phase") == 1)
-            return final
+            return final, None
         power = required_power(self.catalog)
         sj = self.tools.snarkjs
         p0, p1, p2, pb = (work / f"pot_{i}.ptau" for i in ("0", "1", "2", "beacon"))
@@ -298,7 +362,8 @@ class Ceremony:
         transcript.append({"phase": 1, "step": "beacon", "hashes": contribution_hashes(out)})
         self.progress("phase 1: prepare phase 2 (slow)")
         sj("powersoftau", "prepare", "phase2", pb, final)
-        return final
+        (self.catalog.keys_dir / PHASE1_RECORD).unlink(missing_ok=True)  # phase 1 is local now
+        return final, None
 
     def _phase2(
         self, name: str, work: Path, ptau: Path, beacon: Beacon, transcript: list[dict[str, Any]]
