@@ -253,6 +253,7 @@ class SnarkjsRunner(Protocol):
 
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
+_SNARKJS_PREFIX = re.compile(r"^\s*\[(ERROR|WARN|INFO)\]\s*snarkJS:\s*")
 
 
 @dataclass(frozen=True)
@@ -375,8 +376,10 @@ def import_ptau(
             try:
                 out = _ANSI.sub("", tools.snarkjs("powersoftau", "verify", tmp))
             except ZKError as exc:
+                lines = [ln for ln in _ANSI.sub("", exc.message).splitlines() if ln.strip()]
+                why = _SNARKJS_PREFIX.sub("", lines[-1]).strip() if lines else "no output"
                 raise PtauVerifyError(
-                    f"{source}: snarkjs powersoftau verify failed: {exc.message}"
+                    f"{source}: snarkjs powersoftau verify failed: {why}"
                 ) from None
             if "Powers of Tau Ok!" not in out:
                 raise PtauVerifyError(
