@@ -101,3 +101,36 @@ def test_trusted_setup_parameters_come_from_the_ceremony_manifest(
     assert "ptau_integrity" not in setup  # the tmp copy leaves the ptau out
     flip_byte(tmp_keys.keys_dir / "transcript.json")
     assert value(registry, "zk_trusted_setup_status", parameter="transcript_integrity") == 0.0
+
+
+def _imported(tmp_keys: CircuitCatalog, blake2b: str) -> None:
+    path = tmp_keys.manifest_path()
+    manifest = json.loads(path.read_text())
+    manifest["ptau"].update(
+        provenance="imported", source="powersOfTau28_hez_final_14.ptau", blake2b_512=blake2b
+    )
+    path.write_text(json.dumps(manifest))
+
+
+def _setup(tmp_keys: CircuitCatalog) -> dict[str, float]:
+    registry = CollectorRegistry()
+    registry.register(CircuitStatusCollector(lambda: tmp_keys, ttl_s=0.0))
+    return {dict(k)["parameter"]: v for k, v in
+            samples(registry, "zk_trusted_setup_status").items()}
+
+
+def test_the_committed_keys_report_a_local_unverified_phase1(tmp_keys: CircuitCatalog) -> None:
+    setup = _setup(tmp_keys)
+    assert setup["phase1_imported"] == 0.0 and setup["phase1_hash_verified"] == 0.0
+    assert setup["ceremony"] == 1.0  # the existing label values are unchanged
+
+
+def test_an_imported_phase1_reports_its_published_hash(tmp_keys: CircuitCatalog) -> None:
+    from zkredit.zk.phase1 import PUBLISHED_PTAU_BLAKE2B
+
+    _imported(tmp_keys, PUBLISHED_PTAU_BLAKE2B[14])
+    setup = _setup(tmp_keys)
+    assert setup["phase1_imported"] == 1.0 and setup["phase1_hash_verified"] == 1.0
+    _imported(tmp_keys, "00" * 64)  # a hash nobody published
+    setup = _setup(tmp_keys)
+    assert setup["phase1_imported"] == 1.0 and setup["phase1_hash_verified"] == 0.0

@@ -369,3 +369,51 @@ def test_ptau_errors_are_artifact_errors() -> None:
     from zkredit.errors import ArtifactError
 
     assert issubclass(PtauError, ArtifactError)
+
+
+def info(keys: CircuitCatalog) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "zkredit.cli.main", "circuits", "info", "income"],
+        cwd=ROOT, capture_output=True, text=True, timeout=120,
+        env={**os.environ, "COLUMNS": "80", "ZK_ZKEY_PATH": str(keys.keys_dir),
+             "ZK_CIRCUITS_MANIFEST": str(keys.circuits_dir / "circuits.json")},
+    )
+
+
+def test_circuits_info_states_the_committed_phase1_is_local() -> None:
+    r = subprocess.run(
+        [sys.executable, "-m", "zkredit.cli.main", "circuits", "info", "income"],
+        cwd=ROOT, capture_output=True, text=True, timeout=120,
+        env={**os.environ, "COLUMNS": "80"},
+    )
+    assert r.returncode == 0, r.stderr
+    line = next(ln for ln in r.stdout.splitlines() if "phase 1:" in ln)
+    assert "local pot14_final.ptau (2^14)" in line and "made by one party" in line
+    assert "whoever made it can forge proofs" in line
+
+
+def test_circuits_info_shows_an_imported_phase1_and_a_pending_import(
+    tmp_keys: CircuitCatalog,
+) -> None:
+    imported_record(tmp_keys.keys_dir, 14)  # installed, the ceremony not yet re-run
+    r = info(tmp_keys)
+    assert r.returncode == 0, r.stderr
+    assert "phase 1: local pot14_final.ptau" in r.stdout
+    assert (
+        "phase 1 for the next ceremony: imported powersOfTau28_hez_final_14.ptau (blake2b-512 "
+        f"{PUBLISHED_PTAU_BLAKE2B[14]})" in r.stdout
+    )
+    manifest = json.loads(tmp_keys.manifest_path().read_text())
+    manifest["ptau"].update(
+        provenance="imported",
+        source="powersOfTau28_hez_final_14.ptau",
+        blake2b_512=PUBLISHED_PTAU_BLAKE2B[14],
+        sha256=sha256_file(tmp_keys.keys_dir / "pot14_final.ptau"),
+    )
+    tmp_keys.manifest_path().write_text(json.dumps(manifest))
+    r = info(tmp_keys)
+    assert (
+        "phase 1: imported powersOfTau28_hez_final_14.ptau as pot14_final.ptau (2^14), "
+        f"blake2b-512 {PUBLISHED_PTAU_BLAKE2B[14]} (matches the published hash)" in r.stdout
+    )
+    assert "for the next ceremony" not in r.stdout
