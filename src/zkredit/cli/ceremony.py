@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import typer
 
@@ -117,6 +118,78 @@ def verify() -> None:
         )
         raise typer.Exit(ExitStatus.INTEGRITY_FAILED)
     console.print(f"[green]All {len(catalog.names())} keys verify[/] ({elapsed:.0f} s).")
+
+
+@app.command("contribute")
+def contribute_cmd(
+    source: Path = typer.Argument(..., help="The zkey the previous contributor published.",
+                                  show_default=False),
+    target: Path = typer.Argument(..., help="Where to write the zkey with your contribution "
+                                  "(a new file).", show_default=False),
+    name: str = typer.Option(..., "--name", help="Your public name for this contribution, "
+                             "e.g. 'Ana Reyes, Manila Workers Union'.", show_default=False),
+    circuit: str | None = typer.Option(
+        None, "--circuit", help="The circuit the zkey is for (income, credit_history, "
+        "collateral, identity): your output is then checked with `snarkjs zkey verify` "
+        "against its r1cs and the phase-1 ptau, and the whole chain is listed."),
+    entropy_stdin: bool = typer.Option(
+        False, "--entropy-stdin", help="Read extra entropy text from stdin and mix it with "
+        "os.urandom (it is never passed on a command line, and never stored)."),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
+) -> None:
+    """Add your contribution to one circuit's phase 2, for a ceremony with several parties.
+
+    The coordinator sends you the latest zkey; you run this, publish your contribution
+    hash (printed at the end) and send the new zkey on. Your secret is 32 bytes of
+    os.urandom, plus what you type on stdin with --entropy-stdin; it goes to snarkjs on
+    stdin, never on a command line, and is forgotten when the command ends. As long as
+    one contributor's secret is destroyed, nobody can forge proofs. Later, `zkredit
+    ceremony verify` lists every contribution hash of the committed keys, yours included.
+
+    Examples:
+
+      zkredit ceremony contribute income_0002.zkey income_0003.zkey --name "Ana" --circuit income
+
+      head -c 64 /dev/random | base64 | \
+        zkredit ceremony contribute in.zkey out.zkey --name Ana --entropy-stdin
+    """
+    import json
+
+    from zkredit.zk.ceremony import contribute, keys_ptau, verify_zkey
+
+    settings = load_settings(check=False)
+    catalog = CircuitCatalog.load(settings.zk.circuits_manifest, settings.zk.keys_dir)
+    if circuit is not None and circuit not in catalog.names():
+        raise typer.BadParameter(f"unknown circuit {circuit!r}; one of "
+                                 f"{', '.join(catalog.names())}", param_hint="--circuit")
+    extra = sys.stdin.read() if entropy_stdin else ""
+    tools = NodeTools.find(settings.zk.node_bin)
+    with progress_bar("contributing (about a minute at 2^14)", 1) as bar:
+        made = contribute(tools, source, target, name, extra)
+        bar.update(bar.task_ids[0], advance=1)
+    check = None
+    if circuit is not None:
+        check = verify_zkey(tools, circuit, catalog.artifact_path(circuit, "r1cs"),
+                            keys_ptau(catalog), target)
+    if as_json:
+        out: dict[str, Any] = {**made.record(), "zkey": str(target)}
+        if check is not None:
+            out["verified"] = check.ok
+            out["chain"] = check.contributions
+        console.print_json(json.dumps(out))
+    else:
+        console.print(f"Wrote {target}.", soft_wrap=True, highlight=False)
+        if check is not None:
+            mark = "[green]verifies[/]" if check.ok else "[red]does NOT verify[/]"
+            console.print(f"{circuit}: the chain {mark} against its r1cs and the ptau:")
+            for c in check.contributions:
+                mine = "  <- yours" if c["hash"] == made.hash else ""
+                console.print(f"  #{c['number']} {c['name']}: {c['hash']}{mine}",
+                              soft_wrap=True, highlight=False, markup=False)
+        console.print("Your contribution hash (publish it):", highlight=False)
+        console.print(made.hash, soft_wrap=True, highlight=False)
+    if check is not None and not check.ok:
+        raise typer.Exit(ExitStatus.INTEGRITY_FAILED)
 
 
 @app.command("import-ptau")

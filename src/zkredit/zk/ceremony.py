@@ -134,27 +134,68 @@ def parse_zkey_verify(output: str) -> list[dict[str, Any]]:
     return sorted(found, key=lambda c: c["number"])
 
 
+def verify_zkey(tools: NodeTools, name: str, r1cs: Path, ptau: Path, zkey: Path) -> KeyCheck:
+    """``snarkjs zkey verify <r1cs> <ptau> <zkey>``: the whole chain of contributions."""
+    try:
+        out = tools.snarkjs("zkey", "verify", r1cs, ptau, zkey)
+    except ZKError as exc:
+        return KeyCheck(name, False, [], str(exc))
+    ok = "ZKey Ok!" in _ANSI.sub("", out)
+    return KeyCheck(name, ok, parse_zkey_verify(out), "" if ok else "snarkjs did not say ZKey Ok")
+
+
 def verify_keys(tools: NodeTools, catalog: CircuitCatalog) -> list[KeyCheck]:
     """Run ``snarkjs zkey verify <r1cs> <ptau> <zkey>`` on every committed circuit."""
     ptau = keys_ptau(catalog)
-    checks: list[KeyCheck] = []
-    for name in catalog.names():
-        try:
-            out = tools.snarkjs(
-                "zkey",
-                "verify",
-                catalog.artifact_path(name, "r1cs"),
-                ptau,
-                catalog.artifact_path(name, "zkey"),
-            )
-        except ZKError as exc:
-            checks.append(KeyCheck(name, False, [], str(exc)))
-            continue
-        ok = "ZKey Ok!" in _ANSI.sub("", out)
-        checks.append(
-            KeyCheck(name, ok, parse_zkey_verify(out), "" if ok else "snarkjs did not say ZKey Ok")
-        )
-    return checks
+    return [verify_zkey(tools, name, catalog.artifact_path(name, "r1cs"), ptau,
+                        catalog.artifact_path(name, "zkey")) for name in catalog.names()]
+
+
+@dataclass(frozen=True)
+class Contribution:
+    """One phase-2 contribution made by :func:`contribute`: what its contributor publishes."""
+
+    name: str
+    hash: str
+    """The contribution hash snarkjs printed (64 bytes, hex): it appears in every later
+    ``zkredit ceremony verify`` of the chain, so the contributor can find theirs."""
+    input_sha256: str
+    output_sha256: str
+
+    def record(self) -> dict[str, str]:
+        return {"name": self.name, "hash": self.hash, "input_sha256": self.input_sha256,
+                "output_sha256": self.output_sha256}
+
+
+def contribute(tools: NodeTools, source: Path, target: Path, name: str,
+               extra_entropy: str = "") -> Contribution:
+    """Add one contribution to the phase-2 zkey ``source``, writing ``target``.
+
+    The entropy is :func:`contribution_entropy` (``os.urandom`` plus the optional text),
+    given to snarkjs on stdin; it is never on a command line and never stored. ``target``
+    is written beside itself first and moved into place only once snarkjs succeeded.
+    """
+    if not source.is_file():
+        raise ZKError(f"no zkey at {source}: pass the file the previous contributor "
+                      "published")
+    if target.exists():
+        raise ZKError(f"{target} already exists: choose a new file for your contribution "
+                      "(the previous one stays as it is)")
+    if not name.strip() or "\n" in name:
+        raise ZKError("give a one-line --name for your contribution (it is public)")
+    partial = target.with_name(f"{target.stem}.partial{target.suffix or '.zkey'}")
+    partial.unlink(missing_ok=True)
+    try:
+        out = tools.snarkjs("zkey", "contribute", source, partial, f"--name={name}",
+                            input=contribution_entropy(extra_entropy) + "\n")
+        hashes = contribution_hashes(out)
+        if len(hashes) != 1:
+            raise ZKError(f"snarkjs printed {len(hashes)} contribution hashes for {source}; "
+                          "expected one")
+        os.replace(partial, target)
+    finally:
+        partial.unlink(missing_ok=True)
+    return Contribution(name, hashes[0], sha256_file(source), sha256_file(target))
 
 
 def compile_circuit(tools: NodeTools, catalog: CircuitCatalog, name: str, out_dir: Path) -> None:
