@@ -168,6 +168,10 @@ def flat_routes(routes: list[BaseRoute]) -> list[BaseRoute]:
     return out
 
 
+MATCHED = "zkredit.route_match"
+"""Where :class:`RouteIndex` leaves a request's match in its ASGI scope."""
+
+
 class RouteIndex:
     """Finds the route a request will reach, the way the router does (first full match)."""
 
@@ -176,6 +180,16 @@ class RouteIndex:
         self._routes: list[BaseRoute] | None = None
 
     def match(self, scope: Scope) -> tuple[BaseRoute | None, dict[str, Any]]:
+        """The route and its path parameters; found once per request (the rate limit and
+        the access check both ask: the second reads what the first found)."""
+        found_before = scope.get(MATCHED)
+        if found_before is not None and found_before[0] is self.router:
+            return found_before[1], dict(found_before[2])
+        route, params = self._match(scope)
+        scope[MATCHED] = (self.router, route, params)
+        return route, dict(params)
+
+    def _match(self, scope: Scope) -> tuple[BaseRoute | None, dict[str, Any]]:
         if self._routes is None:  # routes are all added before the first request
             self._routes = flat_routes(list(self.router.routes))
         for route in self._routes:

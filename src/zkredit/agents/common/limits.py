@@ -146,8 +146,11 @@ class RateLimitMiddleware:
             return
         bucket = path if rule is not None and rule.rate else "api"
         client = client_address(scope, self.trust_proxy)
-        wait = await anyio.to_thread.run_sync(
-            self.limiter.check, client, bucket, rule.rate if rule else None)
+        rate = rule.rate if rule else None
+        if self.limiter.primary is None:  # counted in memory: no I/O, no thread hop
+            wait = self.limiter.check(client, bucket, rate)
+        else:
+            wait = await anyio.to_thread.run_sync(self.limiter.check, client, bucket, rate)
         if wait is None:
             await self.app(scope, receive, send)
             return
