@@ -266,7 +266,7 @@ class Drill:
                 rem = client.remit(ident["identity_id"], _remit_body(account), key=key)
                 record["id"] = rem["id"]
                 record["state"] = self._poll(lambda: client.remittance(rem["id"], wait=20),
-                                             {"completed", "refunded", "expired"})
+                                             {"completed", "refunded", "expired", "unfunded"})
         except Exception as exc:  # the flow's end is recorded, the drill goes on
             record["error"] = f"{type(exc).__name__}: {str(exc)[:300]}"
         return record

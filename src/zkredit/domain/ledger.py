@@ -154,12 +154,15 @@ def _entry(entry_id: str, memo: str, *postings: Posting) -> JournalEntry:
 # --- remittance --------------------------------------------------------------
 
 
-def remittance_funded(transfer_id: str, principal: Money, fee: Money) -> JournalEntry:
-    """The sender paid principal + fee into the provider's bank account."""
+def remittance_funded(transfer_id: str, principal: Money, fee: Money,
+                      collection: str | None = None) -> JournalEntry:
+    """The sender paid principal + fee into the provider's bank account (the collection
+    that confirmed it, e.g. a pay-in reference, goes into the memo)."""
     total = principal + fee
+    via = f" ({collection})" if collection else ""
     return _entry(
         f"{transfer_id}:fund",
-        f"remittance {transfer_id}: funds received from the sender",
+        f"remittance {transfer_id}: funds received from the sender{via}",
         debit(cash(total.currency), total),
         credit(customer_funds(total.currency), total),
     )

@@ -5,11 +5,17 @@ Happy path::
     quoted -fund-> funded -pass_compliance-> compliance_passed -send-> sent
            -confirm_payout-> paid_out -complete-> completed
 
+Funding is a collection: the provider opens a pay-in for the quote's total and
+``fund`` happens only once the funding rail confirms it collected exactly that.
+
 Branches:
 
-* ``quoted -expire-> expired``: the 60 s quote lapsed before funding. No money
-  moved, so nothing can be refunded (an extra terminal state, so that ``failed``
-  always means "funds were taken").
+* ``quoted -expire-> expired``: the 60 s quote lapsed before funding (before the
+  pay-in was collected). No money moved, so nothing can be refunded (an extra
+  terminal state, so that ``failed`` always means "funds were taken").
+* ``quoted -fail_funding-> unfunded``: the collection failed, or collected another
+  amount than the quote's total (which the rail returns to the payer). Nothing was
+  booked, so, as for ``expired``, there is nothing to refund.
 * ``funded -hold_for_review-> held``: a sanctions near match waits for a person.
   The reviewer's verdict is ``pass_compliance`` or ``fail_compliance``.
 * ``funded|held -fail_compliance-> failed``: the identity proof, the screening,
@@ -40,6 +46,7 @@ class TransferState(StrEnum):
 
     QUOTED = "quoted"
     EXPIRED = "expired"
+    UNFUNDED = "unfunded"
     FUNDED = "funded"
     HELD = "held"
     COMPLIANCE_PASSED = "compliance_passed"
@@ -55,6 +62,7 @@ class TransferEvent(StrEnum):
 
     FUND = "fund"
     EXPIRE = "expire"
+    FAIL_FUNDING = "fail_funding"
     HOLD_FOR_REVIEW = "hold_for_review"
     PASS_COMPLIANCE = "pass_compliance"
     FAIL_COMPLIANCE = "fail_compliance"
@@ -71,6 +79,7 @@ _S, _E = TransferState, TransferEvent
 TRANSITIONS: dict[tuple[TransferState, TransferEvent], TransferState] = {
     (_S.QUOTED, _E.FUND): _S.FUNDED,
     (_S.QUOTED, _E.EXPIRE): _S.EXPIRED,
+    (_S.QUOTED, _E.FAIL_FUNDING): _S.UNFUNDED,
     (_S.FUNDED, _E.PASS_COMPLIANCE): _S.COMPLIANCE_PASSED,
     (_S.FUNDED, _E.HOLD_FOR_REVIEW): _S.HELD,
     (_S.FUNDED, _E.FAIL_COMPLIANCE): _S.FAILED,
@@ -86,10 +95,10 @@ TRANSITIONS: dict[tuple[TransferState, TransferEvent], TransferState] = {
 }
 """Every legal move: ``(state, event) → next state``."""
 
-TERMINAL_STATES = frozenset({_S.EXPIRED, _S.COMPLETED, _S.REFUNDED})
+TERMINAL_STATES = frozenset({_S.EXPIRED, _S.UNFUNDED, _S.COMPLETED, _S.REFUNDED})
 """States the pipeline ends in: no step leaves them (``failed`` is left by ``refund``).
-Only a dispute refund leaves ``completed`` (``refund_after_dispute``); ``expired`` and
-``refunded`` accept no event at all."""
+Only a dispute refund leaves ``completed`` (``refund_after_dispute``); ``expired``,
+``unfunded`` and ``refunded`` accept no event at all."""
 
 _ARRIVING: dict[TransferState, frozenset[TransferEvent]] = {
     state: frozenset(ev for (_, ev), target in TRANSITIONS.items() if target is state)

@@ -42,7 +42,7 @@ PAID_OUT = "paid_out"
 
 _S = TransferState
 #: States a transfer never took money in (a quote that was not funded).
-UNFUNDED = frozenset({_S.QUOTED.value, _S.EXPIRED.value})
+UNFUNDED = frozenset({_S.QUOTED.value, _S.EXPIRED.value, _S.UNFUNDED.value})
 #: Funded and not finished: the money is somewhere between the sender and the recipient.
 IN_FLIGHT = frozenset({_S.FUNDED.value, _S.HELD.value, _S.COMPLIANCE_PASSED.value,
                        _S.SENT.value, _S.PAID_OUT.value, _S.FAILED.value})

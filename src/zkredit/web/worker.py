@@ -33,7 +33,7 @@ TRANSFER_STEPS = [("requested", "Requested"), ("quoted", "Quoted"), ("funded", "
                   ("paid_out", "Paid out"), ("completed", "Completed")]
 QUOTE_FIELDS = {"send_currency", "receive_currency", "send_amount_minor",
                 "receive_amount_minor"}
-TRANSFER_FINAL = {"completed", "refunded", "failed", "expired", "rejected"}
+TRANSFER_FINAL = {"completed", "refunded", "failed", "expired", "unfunded", "rejected"}
 LOAN_STEPS = [("requested", "Application sent"), ("opened", "Lender's policy checked"),
               ("proving", "Proving on your device"), ("decided", "Lender decided"),
               ("active", "Offer accepted, loan paid out")]
@@ -315,7 +315,7 @@ def router(web: Web, app: FastAPI) -> APIRouter:
                                     token=session.tokens.access)
         status = str(rem.get("status", ""))
         receipt = rem.get("receipt") or {}
-        failed = status in {"failed", "refunded", "expired", "rejected"}
+        failed = status in {"failed", "refunded", "expired", "unfunded", "rejected"}
         return {"rem": rem, "status": status, "receipt": receipt,
                 "final": status in TRANSFER_FINAL, "held": status == "held",
                 "failed": failed, "steps": _steps(TRANSFER_STEPS, status, failed),

@@ -18,10 +18,12 @@ from zkredit.domain.remittance import (
 S, E = TransferState, TransferEvent
 
 # Written out independently of the module's table: DOMAIN.md plus the documented
-# `held` (sanctions near match) and `expired` (unfunded quote lapsed) states.
+# `held` (sanctions near match), `expired` (unfunded quote lapsed) and `unfunded`
+# (the collection failed or collected another amount, F14) states.
 LEGAL = {
     (S.QUOTED, E.FUND): S.FUNDED,
     (S.QUOTED, E.EXPIRE): S.EXPIRED,
+    (S.QUOTED, E.FAIL_FUNDING): S.UNFUNDED,
     (S.FUNDED, E.PASS_COMPLIANCE): S.COMPLIANCE_PASSED,
     (S.FUNDED, E.HOLD_FOR_REVIEW): S.HELD,
     (S.FUNDED, E.FAIL_COMPLIANCE): S.FAILED,
@@ -63,6 +65,7 @@ def test_happy_path_is_scenario_1() -> None:
         ((E.FUND, E.HOLD_FOR_REVIEW, E.PASS_COMPLIANCE, E.SEND), S.SENT),
         ((E.FUND, E.HOLD_FOR_REVIEW, E.FAIL_COMPLIANCE, E.REFUND), S.REFUNDED),
         ((E.EXPIRE,), S.EXPIRED),
+        ((E.FAIL_FUNDING,), S.UNFUNDED),
     ],
 )
 def test_branches(events: tuple[TransferEvent, ...], final: TransferState) -> None:
@@ -96,12 +99,13 @@ def test_every_illegal_move_is_refused(state: TransferState, event: TransferEven
 
 def test_tamper_table_is_complete() -> None:
     assert len(LEGAL) + len(REPEATS) + len(ILLEGAL) == len(S) * len(E)
-    # (compliance_passed, pass_compliance) and (refunded, refund_after_dispute) arrive twice
-    assert len(ILLEGAL) == 10 * 11 - 14 - 11
+    # 15 legal moves and 12 distinct repeats: (compliance_passed, pass_compliance),
+    # (failed, fail_compliance) and (refunded, refund_after_dispute) each arrive twice.
+    assert len(ILLEGAL) == 11 * 12 - 15 - 12
 
 
 def test_terminal_states_accept_nothing_new() -> None:
-    terminal = {S.EXPIRED, S.COMPLETED, S.REFUNDED}
+    terminal = {S.EXPIRED, S.UNFUNDED, S.COMPLETED, S.REFUNDED}
     assert {s for s in S if is_terminal(s)} == terminal
     assert allowed_events(S.EXPIRED) == allowed_events(S.REFUNDED) == ()
     # Only a dispute refund reopens a completed transfer; the pipeline never does.
@@ -122,6 +126,16 @@ def test_a_dispute_refund_reopens_only_a_delivered_transfer() -> None:
     for n in range(1, len(steps) + 1):
         with pytest.raises(InvalidTransition):
             transition(run(*steps[:n]), E.REFUND_AFTER_DISPUTE)
+
+
+def test_an_unfunded_transfer_can_neither_be_funded_nor_refunded() -> None:
+    """F14: a collection that failed (or collected another amount) booked nothing, so
+    the transfer cannot go on to be funded, and there is nothing to refund."""
+    unfunded = run(E.FAIL_FUNDING)
+    for event in (E.FUND, E.REFUND, E.PASS_COMPLIANCE):
+        with pytest.raises(InvalidTransition):
+            transition(unfunded, event)
+    assert transition(unfunded, E.FAIL_FUNDING) is S.UNFUNDED
 
 
 def test_a_payout_failure_cannot_skip_the_refund_or_pay_twice() -> None:

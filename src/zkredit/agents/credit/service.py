@@ -70,7 +70,7 @@ TRACK_ATTEMPTS = 16
 ~40 min); the reconciler revives it after that (:meth:`CreditService.resume`)."""
 DELIVERED_TRANSFER_STATES = frozenset({"paid_out", "completed"})
 """The borrower has the money: the transfer can no longer be refunded."""
-RETURNED_TRANSFER_STATES = frozenset({"refunded", "expired"})
+RETURNED_TRANSFER_STATES = frozenset({"refunded", "expired", "unfunded"})
 """The money never reached the borrower and is back with (or never left) the lender."""
 
 

@@ -15,6 +15,7 @@ from zkredit.agents.common.runtime import PartyRuntime, utcnow
 from zkredit.agents.remittance.compliance import ComplianceChecks
 from zkredit.agents.remittance.disputes import DisputeRefunds
 from zkredit.agents.remittance.events import EventPublisher
+from zkredit.agents.remittance.funding import FundingRail, SandboxFundingRail
 from zkredit.agents.remittance.identity import MAX_ROOT_AGE, IdentityChecker, ProofVerifier
 from zkredit.agents.remittance.metrics import RemittanceMetrics
 from zkredit.agents.remittance.payouts import PayoutGateway, PeerPayoutGateway
@@ -43,6 +44,7 @@ def build_services(
     verifier: ProofVerifier,
     settlement: Settlement | None = None,
     payouts: PayoutGateway | None = None,
+    funding: FundingRail | None = None,
     rates: RateProvider | None = None,
     schedule: FeeSchedule | None = None,
     sanctions: SanctionsList | None = None,
@@ -60,6 +62,8 @@ def build_services(
     ``verifier`` is usually ``Groth16pyBackend(catalog)`` (only the verification key
     is used); ``trust`` a :class:`~zkredit.agents.remittance.trust.JsonTrustView` or a
     chain-backed view; the packaged demo data stand in for rates, fees and lists.
+    ``funding`` is the rail that collects each transfer's total before it is funded
+    (default: the sandbox rail, which keeps its record in this agent's database).
     ``proof_scope`` is the scope derived from this provider's agent id on chain
     (:func:`zkredit.chain.scope.derived_scope`); without a chain it is derived from
     the agent's own wallet instead. Either way the prover never chooses it.
@@ -83,6 +87,7 @@ def build_services(
         payouts or PeerPayoutGateway(runtime.peers),
         settlement or LedgerOnlySettlement(),
         clock,
+        funding or SandboxFundingRail(runtime.db, clock=clock),
     )
     remittance = RemittanceService(
         runtime,

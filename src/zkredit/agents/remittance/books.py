@@ -28,9 +28,10 @@ class TransferAmounts:
         return self.principal.currency == self.received.currency
 
 
-def funded(t: TransferAmounts) -> JournalEntry:
-    """The sender's principal and fee arrived."""
-    return dl.remittance_funded(t.transfer_id, t.principal, t.fee)
+def funded(t: TransferAmounts, *, reference: str, rail: str) -> JournalEntry:
+    """The sender's principal and fee were collected under the pay-in ``reference``."""
+    return dl.remittance_funded(t.transfer_id, t.principal, t.fee,
+                                collection=f"pay-in {reference} on {rail}")
 
 
 def fee_earned(t: TransferAmounts) -> JournalEntry | None:

@@ -66,3 +66,8 @@ class RefundNotApplicable(ZKreditError):
     a payout or amount that is not the transfer's; the payout partner retries or stops."""
 
     http_status = 409
+
+
+class FundingPending(ZKreditError):
+    """Raised (inside a job) when the pay-in is not collected yet, or the funding rail
+    did not answer; the job retries, and nothing is booked meanwhile."""

@@ -31,6 +31,8 @@ PARTY = "remittance"
 _INFO = {"party": PARTY}
 STATE_CHECK = "state IN (" + ", ".join(f"'{s.value}'" for s in TransferState) + ")"
 KIND_CHECK = "kind IN ('remittance', 'disbursement')"
+PAYIN_STATUSES = ("pending", "collected", "failed", "returned", "cancelled")
+PAYIN_CHECK = "status IN (" + ", ".join(f"'{s}'" for s in PAYIN_STATUSES) + ")"
 
 
 class QuoteRow(Base):
@@ -103,6 +105,8 @@ class TransferRow(Base):
     payout_confirmation: Mapped[str | None] = mapped_column(String(128))
     settlement_tx: Mapped[str | None] = mapped_column(String(66))
     receipt: Mapped[Any | None] = mapped_column(json_type(nullable=True))
+    payin_reference: Mapped[str | None] = mapped_column(String(64), unique=True)
+    """The payment reference the funding rail collects the transfer's total under."""
     funded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -169,3 +173,28 @@ class SettlementRow(Base):
     tx_hash: Mapped[str] = mapped_column(String(66))
     raw_tx: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class SandboxPayInRow(Base):
+    """The sandbox funding rail's own record of a pay-in (a real rail keeps it at the PSP).
+
+    See :class:`zkredit.agents.remittance.funding.SandboxFundingRail`. The reference
+    is the key, so a pay-in is opened once however often it is asked for.
+    """
+
+    __tablename__ = "remittance_sandbox_payins"
+    __table_args__ = (
+        CheckConstraint(PAYIN_CHECK, name="status"),
+        {"info": _INFO},
+    )
+
+    reference: Mapped[str] = mapped_column(String(64), primary_key=True)
+    transfer_id: Mapped[str] = mapped_column(String(40))
+    payer: Mapped[str] = mapped_column(String(128))
+    currency: Mapped[str] = mapped_column(String(3))
+    expected_minor: Mapped[int] = mapped_column(BigInteger)
+    status: Mapped[str] = mapped_column(String(16))
+    collected_minor: Mapped[int | None] = mapped_column(BigInteger)
+    reason: Mapped[str | None] = mapped_column(Text)
+    opened_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -6,7 +6,8 @@ key ``advance:<id>:<state>``) performs the step that leaves ``state``:
 ==================  ==============================================  ======================
 state               step                                            books
 ==================  ==============================================  ======================
-quoted              fund                                            ``fund``
+quoted              collect the pay-in (funding rail) → funded,     ``fund`` on collection
+                    or expired / unfunded
 funded              compliance: proof, nullifier, limits,           ``fee`` when it passes
                     sanctions, wallet, travel rule
                     → compliance_passed / held / failed
@@ -16,6 +17,14 @@ sent                ``receiver.payout.request`` → paid_out/failed   ``payout``
 paid_out            settle, receipt → completed
 failed              refund → refunded                               ``refund``
 ==================  ==============================================  ======================
+
+Funding is a collection, not a posting: the step opens a pay-in for the transfer's
+total on the funding rail under :func:`~zkredit.agents.remittance.funding.payin_reference`
+(idempotent at the rail) and books cash only when the rail reports that reference
+``collected`` for exactly the total, in its currency. A pay-in still pending (or a
+rail that does not answer) retries the job, booking nothing; one still pending when
+the quote expires is cancelled and the transfer ``expired``; a declined pay-in, or one
+that collected another amount (returned to the payer first), leaves it ``unfunded``.
 
 Each step re-reads the transfer under a lock and does nothing unless it is still
 in ``state``, books its entries and the state change in one transaction, then
@@ -42,12 +51,20 @@ from zkredit.agents.common.messaging import PeerError
 from zkredit.agents.common.runtime import PartyRuntime
 from zkredit.agents.remittance import books
 from zkredit.agents.remittance.compliance import ComplianceChecks
-from zkredit.agents.remittance.errors import PayoutPending, UnknownTransfer
+from zkredit.agents.remittance.errors import FundingPending, PayoutPending, UnknownTransfer
 from zkredit.agents.remittance.events import EventPublisher, move
+from zkredit.agents.remittance.funding import (
+    Collection,
+    CollectionStatus,
+    FundingRail,
+    FundingRailError,
+    PayInRequest,
+    payin_reference,
+)
 from zkredit.agents.remittance.models import TransferRow
 from zkredit.agents.remittance.payouts import PayoutGateway
 from zkredit.agents.remittance.receipts import build_receipt
-from zkredit.agents.remittance.repository import RemittanceRepository, amounts_of
+from zkredit.agents.remittance.repository import RemittanceRepository, amounts_of, quote_of
 from zkredit.agents.remittance.settlement import Settlement, SettlementRequest
 from zkredit.domain.remittance import TransferEvent, TransferState
 from zkredit.jobs.api import current_job
@@ -77,8 +94,10 @@ class TransferPipeline:
         payouts: PayoutGateway,
         settlement: Settlement,
         clock: Callable[[], datetime],
+        funding: FundingRail,
     ) -> None:
         self.runtime = runtime
+        self.funding = funding
         self.publisher = publisher
         self.compliance = compliance
         self.payouts = payouts
@@ -160,10 +179,64 @@ class TransferPipeline:
             row = self._row(repo, transfer_id)
             if row.state != _S.QUOTED:
                 return TransferState(row.state)
+            t = amounts_of(row)
+            request = PayInRequest(payin_reference(row.id), t.principal + t.fee,
+                                   payer=row.sender_wallet or row.requested_by,
+                                   transfer_id=row.id)
+            row.payin_reference = request.reference
+            quote = repo.quote(row.quote_id) if row.quote_id else None
+            expires_at = quote_of(quote).expires_at if quote is not None else None
+        collection = self._collect(request, expires_at)
+        with self._locked(transfer_id) as s:
+            repo = RemittanceRepository(s)
+            row = self._row(repo, transfer_id)
+            if row.state != _S.QUOTED:
+                return TransferState(row.state)
             now = self.clock()
-            self.ledger.post(books.funded(amounts_of(row)), reference=row.id, session=s)
-            row.funded_at = now
-            return move(repo, row, _E.FUND, now)
+            if collection.settles:
+                entry = books.funded(amounts_of(row), reference=request.reference,
+                                     rail=self.funding.name)
+                self.ledger.post(entry, reference=row.id, session=s)
+                row.funded_at = now
+                return move(repo, row, _E.FUND, now)
+            if collection.status is CollectionStatus.CANCELLED:
+                reason = (f"the quote expired before pay-in {request.reference} was collected"
+                          f"{': ' + collection.reason if collection.reason else ''}")
+                row.reasons = [*row.reasons, reason]
+                return move(repo, row, _E.EXPIRE, now, reason)
+            reason = _unfunded_reason(collection)
+            row.reasons = [*row.reasons, reason]
+            self.runtime.record("remittance.funding.refused", {
+                "transfer_id": row.id, "reference": request.reference,
+                "status": collection.status.value, "reason": reason}, session=s)
+            return move(repo, row, _E.FAIL_FUNDING, now, reason)
+
+    def _collect(self, request: PayInRequest, expires_at: datetime | None) -> Collection:
+        """The pay-in once it is settled (collected, failed, returned or cancelled).
+
+        Network calls only, outside any transaction. A pending pay-in raises
+        :class:`FundingPending` (the job retries) until the quote expires; then it is
+        cancelled. A collection of the wrong amount is sent back before the transfer
+        is refused, so a crash in between finds it ``returned`` and refuses it again.
+        """
+        try:
+            collection = self.funding.open(request)
+            if collection.status is CollectionStatus.PENDING:
+                if expires_at is None or self.clock() < expires_at:
+                    raise FundingPending(
+                        f"pay-in {request.reference} of {request.amount} is not collected yet")
+                collection = self.funding.cancel(request.reference, "the quote expired")
+            if collection.status is CollectionStatus.COLLECTED and not collection.settles:
+                collection = self.funding.refuse(
+                    request.reference, f"collected {collection.amount}, expected "
+                    f"{collection.expected}: returned to the payer")
+        except FundingRailError as exc:
+            raise FundingPending(
+                f"the {self.funding.name} rail did not answer for pay-in "
+                f"{request.reference}: {exc.message}") from exc
+        if collection.status is CollectionStatus.PENDING:  # cancel lost to a late payment
+            raise FundingPending(f"pay-in {request.reference} is still pending")
+        return collection
 
     def _check_compliance(self, transfer_id: str) -> TransferState:
         with self._locked(transfer_id, COMPLIANCE_LOCK) as s:
@@ -322,3 +395,14 @@ class TransferPipeline:
                 "" if fee_earned else " with the fee (never earned)"
             )
             return move(repo, row, _E.REFUND, self.clock(), reason)
+
+
+def _unfunded_reason(collection: Collection) -> str:
+    if collection.status is CollectionStatus.RETURNED:
+        return (f"pay-in {collection.reference} collected {collection.amount}, not the "
+                f"quoted total {collection.expected}; returned to the payer")
+    if collection.status is CollectionStatus.COLLECTED:  # a rail that does not return
+        return (f"pay-in {collection.reference} collected {collection.amount}, not the "
+                f"quoted total {collection.expected}")
+    return (f"pay-in {collection.reference} of {collection.expected} failed: "
+            f"{collection.reason or 'no reason given'}")

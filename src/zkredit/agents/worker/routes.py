@@ -140,4 +140,4 @@ def remit(identity_id: str, body: RemittanceIn, service: Service,
 @router.get("/remittances/{rem_id}")
 async def get_remittance(rem_id: str, service: Service, wait: Wait = 0.0) -> dict[str, Any]:
     return await _wait(service.remittance, rem_id,
-                       {"completed", "refunded", "failed", "held", "expired"}, wait)
+                       {"completed", "refunded", "failed", "held", "expired", "unfunded"}, wait)

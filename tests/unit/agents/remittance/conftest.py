@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,10 +29,12 @@ from zkredit.agents.receiver.rails import sandbox_rails
 from zkredit.agents.receiver.service import ReceiverServices
 from zkredit.agents.receiver.travel_rule import TravelRuleKey
 from zkredit.agents.remittance.app import build_services as build_remittance
+from zkredit.agents.remittance.funding import FundingRail
 from zkredit.agents.remittance.schemas import QuoteReply, QuoteRequest, TransferStatus
 from zkredit.agents.remittance.service import RemittanceServices
 from zkredit.agents.remittance.trust import JsonTrustView
 from zkredit.domain.fees import Route
+from zkredit.store.db import Database
 from zkredit.zk.prover import Groth16pyBackend
 
 SETTLED = ("completed", "refunded", "held", "expired")
@@ -92,8 +95,20 @@ class System:
             time.sleep(0.02)
 
 
+FundingFactory = Callable[[Database, Clock], FundingRail]
+"""Builds the remittance agent's funding rail on its database (default: auto-collecting)."""
+
+
 @pytest.fixture
 def system(tmp_path: Path, identity_prover: Groth16pyBackend, world: KycWorld) -> Iterator[System]:
+    with build_system(tmp_path, identity_prover, world) as built:
+        yield built
+
+
+@contextmanager
+def build_system(tmp_path: Path, identity_prover: Groth16pyBackend, world: KycWorld,
+                 funding: FundingFactory | None = None) -> Iterator[System]:
+    """The remittance agent and the receiver, started; ``funding`` picks the funding rail."""
     accounts = wallets()
     directory = directory_of(accounts)
 
@@ -115,6 +130,7 @@ def system(tmp_path: Path, identity_prover: Groth16pyBackend, world: KycWorld) -
         trust=JsonTrustView.from_config(world.trust_config(int(clock().timestamp()))),
         verifier=identity_prover,
         payouts=payouts,
+        funding=funding(remittance_rt.db, clock) if funding is not None else None,
         clock=clock,
     )
     remittance_rt.jobs.start()

@@ -235,6 +235,7 @@ def test_start_up_resumes_a_transfer_left_between_two_steps(system: System) -> N
                     "receipt": None,
                     "payout_id": None,
                     "payout_confirmation": None,
+                    "payin_reference": None,
                 }
             )
         )
