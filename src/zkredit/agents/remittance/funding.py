@@ -169,7 +169,7 @@ class SandboxFundingRail:
             updated_at=now,
         )
         try:
-            with self.db.session() as s:
+            with self.db.session(lock=f"sandbox-payin:{request.reference}") as s:
                 known = s.get(SandboxPayInRow, request.reference)
                 if known is None:
                     s.add(row)
