@@ -91,3 +91,61 @@ def reconcile(
     if not report.ok:
         # SystemExit, not typer.Exit: run() calls the app with standalone_mode=False.
         raise SystemExit(int(ExitStatus.ERROR))
+
+
+@app.command("fund-float")
+def fund_float(
+    amount_minor: int = typer.Option(..., "--amount-minor", min=1, help="How much, in minor "
+                                     "units of CURRENCY (centavos for PHP)."),
+    currency_code: str = typer.Option(..., "--currency", help="ISO-4217 code of the payout "
+                                      "currency the float is in, e.g. PHP."),
+    reference: str = typer.Option(..., "--reference", help="The treasury transfer's "
+                                  "reference: the same reference books once."),
+    receiver: bool = typer.Option(True, "--receiver/--no-receiver", help="Also book the "
+                                  "prefunding received in the receiver agent's books."),
+    env: str | None = typer.Option(None, "--env", "-e", help=ENV_HELP),
+    database_url: str | None = typer.Option(
+        None, "--database-url", help="PostgreSQL URL of the agents' databases (default: "
+        "DATABASE_URL; unset: the SQLite files under the data directory)."),
+    schema_prefix: str | None = typer.Option(
+        None, "--schema-prefix", help="As `zkredit serve --schema-prefix`."),
+    data_dir: Path | None = typer.Option(
+        None, "--data-dir", help="Data directory: <data_dir>/<agent>/<agent>.db (default: "
+        "ZKREDIT_DATA_DIR, else ./data)."),
+    as_json: bool = typer.Option(False, "--json", help="Print what was booked as JSON."),
+) -> None:
+    """Prefund the payout partner: the float payouts draw on, as balanced entries.
+
+    The remittance agent books payout_float (debit) against owner_capital (credit);
+    the receiver books cash (debit) against partner_prefunding (credit). Both are
+    keyed by REFERENCE: re-running the same funding books nothing more, and the same
+    reference with another amount is refused.
+
+    Examples:
+
+      zkredit ledger fund-float --currency PHP --amount-minor 500000000 \\
+          --reference TRSY-2026-12-07-PHP --data-dir /tmp/zkredit-demo
+    """
+    from zkredit.domain.money import Money, currency
+    from zkredit.ops.reconcile import open_parties
+    from zkredit.ops.treasury import fund_float as run_fund_float
+    from zkredit.settings import load_settings
+
+    amount = Money(amount_minor, currency(currency_code))
+    app_over: dict[str, object] = {"data_dir": data_dir} if data_dir is not None else {}
+    db_over: dict[str, object] = {"url": database_url} if database_url else {}
+    settings = load_settings(check=False, env=env, app=app_over, database=db_over)
+    parties = ("remittance", "receiver") if receiver else ("remittance",)
+    dbs = open_parties(settings.database.url, Path(settings.app.data_dir),
+                       schema_prefix=schema_prefix, parties=parties)
+    try:
+        done = run_fund_float(dbs["remittance"], dbs.get("receiver"), amount, reference)
+    finally:
+        for db in dbs.values():
+            db.dispose()
+    if as_json:
+        typer.echo(json.dumps(done.to_json(), indent=2))
+        return
+    fresh = done.remittance_booked or done.receiver_booked
+    console.print(escape(f"{'funded' if fresh else 'already funded'}: {amount} payout float "
+                         f"under {reference}"), highlight=False)

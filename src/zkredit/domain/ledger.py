@@ -42,6 +42,17 @@ def payout_float(ccy: Currency) -> Account:
     return Account(f"assets:payout_float:{ccy}")
 
 
+def partner_prefunding(ccy: Currency) -> Account:
+    """At a payout partner: money the remittance provider prefunded, owed back to it until
+    paid out (the partner's side of the provider's :func:`payout_float`)."""
+    return Account(f"liabilities:partner_prefunding:{ccy}")
+
+
+def owner_capital(ccy: Currency) -> Account:
+    """The owners' capital: where the treasury's money (the payout float) comes from."""
+    return Account(f"equity:owner_capital:{ccy}")
+
+
 def customer_funds(ccy: Currency) -> Account:
     """Money received from senders and not yet converted or returned."""
     return Account(f"liabilities:customer_funds:{ccy}")
@@ -232,6 +243,29 @@ def remittance_refund(transfer_id: str, principal: Money) -> JournalEntry:
         f"remittance {transfer_id}: principal refunded to the sender",
         debit(customer_funds(principal.currency), principal),
         credit(cash(principal.currency), principal),
+    )
+
+
+# --- payout float ------------------------------------------------------------
+
+
+def float_prefunded(reference: str, amount: Money) -> JournalEntry:
+    """The provider's treasury prefunded its payout partner: payouts draw on this float."""
+    return _entry(
+        f"float:{reference}",
+        f"payout float {reference}: {amount} prefunded at the payout partner",
+        debit(payout_float(amount.currency), amount),
+        credit(owner_capital(amount.currency), amount),
+    )
+
+
+def prefunding_received(reference: str, amount: Money) -> JournalEntry:
+    """At the payout partner: the provider's prefunding arrived, owed back until paid out."""
+    return _entry(
+        f"prefunding:{reference}",
+        f"prefunding {reference}: {amount} received from the remittance provider",
+        debit(cash(amount.currency), amount),
+        credit(partner_prefunding(amount.currency), amount),
     )
 
 

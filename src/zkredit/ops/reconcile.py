@@ -1,6 +1,6 @@
 """``zkredit ledger reconcile``: every agent's books, and the money flows between agents.
 
-Two families of checks, each difference named by party and, where there is one, transfer:
+Four kinds of checks, each difference named by party and, where there is one, transfer:
 
 * **books**, per party: in every currency the debits equal the credits (the trial
   balance of :class:`zkredit.store.ledger.Ledger`), and every journal entry balances on
@@ -14,7 +14,11 @@ Two families of checks, each difference named by party and, where there is one, 
   as refunded, not paid out: review F13), and no payout is paid out for a transfer the
   remittance agent does not know. Totals per send currency, in minor units: what was
   sent equals what was paid out (as the receiver reports it) + what was refunded + what
-  is still in flight.
+  is still in flight;
+* **float**: payouts draw on prefunded money, so the remittance agent's
+  ``assets:payout_float:<ccy>`` never goes below zero, nor the receiver's
+  ``liabilities:partner_prefunding:<ccy>`` (a payout not covered by a funding made
+  with ``zkredit ledger fund-float``).
 
 Nothing is written: the databases are only read.
 """
@@ -366,6 +370,31 @@ def check_loans(credit: Database, remittance: Database
             "lent": {c: totals[c] for c in sorted(totals)}}, diffs
 
 
+#: Per party, the accounts payouts draw on, and the sign their balance must keep
+#: (debits positive: an asset stays >= 0, a liability <= 0).
+FLOAT_ACCOUNTS = {"remittance": ("assets:payout_float:", 1),
+                  "receiver": ("liabilities:partner_prefunding:", -1)}
+
+
+def check_float(db: Database) -> tuple[dict[str, int], list[Difference]]:
+    """The float balances of one party (as funded minus drawn), and any overdrawn one."""
+    prefix, sign = FLOAT_ACCOUNTS[db.party]
+    if not set(LEDGER_TABLES) <= _tables(db):
+        return {}, []
+    left: dict[str, int] = {}
+    diffs: list[Difference] = []
+    for (account, ccy), net in sorted(Ledger(db).balances().items()):
+        if not account.startswith(prefix):
+            continue
+        left[ccy.code] = left.get(ccy.code, 0) + sign * net
+    for code, amount in sorted(left.items()):
+        if amount < 0:
+            diffs.append(Difference(
+                "float", db.party, f"{db.party}: {prefix}{code} is overdrawn by {-amount} "
+                "minor units (payouts not covered by a float funding)", currency=code))
+    return left, diffs
+
+
 def reconcile_databases(dbs: Mapping[str, Database]) -> Report:
     """Reconcile already opened party databases (the keys are the party names)."""
     parties: dict[str, PartyBooks] = {}
@@ -382,6 +411,13 @@ def reconcile_databases(dbs: Mapping[str, Database]) -> Report:
     if "credit" in dbs and "remittance" in dbs:
         flows["credit"], found = check_loans(dbs["credit"], dbs["remittance"])
         diffs.extend(found)
+    floats: dict[str, dict[str, int]] = {}
+    for name in FLOAT_ACCOUNTS:
+        if name in dbs:
+            floats[name], found = check_float(dbs[name])
+            diffs.extend(found)
+    if floats:
+        flows = {**flows, "float": floats}
     return Report(parties, flows, diffs)
 
 

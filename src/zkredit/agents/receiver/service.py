@@ -52,7 +52,14 @@ from zkredit.agents.receiver.schemas import (
 )
 from zkredit.agents.receiver.travel_rule import TravelRuleError, TravelRuleKey
 from zkredit.domain.fees import Route
-from zkredit.domain.ledger import Account, JournalEntry, cash, credit, debit
+from zkredit.domain.ledger import (
+    Account,
+    JournalEntry,
+    cash,
+    credit,
+    debit,
+    partner_prefunding,
+)
 from zkredit.domain.money import Currency, Money, currency
 from zkredit.domain.sanctions import normalize_name
 from zkredit.store.ledger import Ledger
@@ -70,11 +77,6 @@ REFUND_NOTICE = "remittance.dispute.refunded"
 
 def _payout_lock(transfer_id: str) -> str:
     return f"receiver-payout:{transfer_id}"
-
-
-def partner_prefunding(ccy: Currency) -> Account:
-    """Money the remittance provider prefunded with us, owed back to it until paid out."""
-    return Account(f"liabilities:partner_prefunding:{ccy}")
 
 
 def dispute_losses(ccy: Currency) -> Account:
