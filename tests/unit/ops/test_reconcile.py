@@ -58,6 +58,27 @@ def test_a_clean_demo_reconciles(data_dir: Path) -> None:
     assert all(r["lent"] == r["sent"] > 0 for r in loans["lent"].values())
 
 
+    # F14: the demo prefunded the float it paid out from (zkredit ledger fund-float).
+    floats = out["flows"]["float"]
+    assert floats["remittance"]["PHP"] > 0 and floats["receiver"]["PHP"] > 0
+
+
+def test_payouts_from_an_unfunded_float_are_reported(data_dir: Path, tmp_path: Path) -> None:
+    data_dir = Path(shutil.copytree(data_dir, tmp_path / "unfunded"))
+    for party, entry in (("remittance", "float:demo-seed-PHP"),
+                         ("receiver", "prefunding:demo-seed-PHP")):
+        with _db(data_dir, party) as conn:
+            conn.execute("DELETE FROM ledger_postings WHERE entry_id = ?", (entry,))
+            conn.execute("DELETE FROM ledger_entries WHERE id = ?", (entry,))
+
+    code, out = _cli(data_dir)
+
+    assert code == 1
+    floats = [d for d in out["differences"] if d["check"] == "float"]
+    assert {(d["party"], d["currency"]) for d in floats} == {("remittance", "PHP"),
+                                                             ("receiver", "PHP")}, floats
+
+
 def test_tampering_is_reported(data_dir: Path, tmp_path: Path) -> None:
     data_dir = Path(shutil.copytree(data_dir, tmp_path / "tampered"))  # the clean copy stays
     with _db(data_dir, "remittance") as conn:
