@@ -191,6 +191,8 @@ class TransferStatus(BaseModel):
     history: list[HistoryItem]
     reasons: list[str] = Field(default_factory=list)
     receipt: dict[str, Any] | None = None
+    payin_reference: str | None = None
+    """The reference the payer quotes on the pay-in (set once the funding step opened it)."""
 
 
 class TransferSummary(BaseModel):

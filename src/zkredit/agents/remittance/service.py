@@ -286,6 +286,7 @@ class RemittanceService:
             ],
             reasons=list(row.reasons or []),
             receipt=row.receipt,
+            payin_reference=row.payin_reference,
         )
 
     # -- disbursements -------------------------------------------------------------

@@ -119,6 +119,7 @@ def test_a_collected_pay_in_funds_the_transfer_with_one_cash_entry(funded: Funde
     assert final.state == "completed", final.reasons
     assert [h.state for h in final.history][:2] == ["quoted", "funded"]
     assert funded.fund_entries(tid) == [f"{tid}:fund"]
+    assert final.payin_reference == payin_reference(tid)  # what the sender quotes
     # Replayed confirmations (the job re-run after a crash, a revived dead job) book nothing.
     assert funded.fund_step(tid) == "completed"
     funded.system.remittance.pipeline.schedule(tid, TransferState.QUOTED)
