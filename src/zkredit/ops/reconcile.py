@@ -1,6 +1,6 @@
 """``zkredit ledger reconcile``: every agent's books, and the money flows between agents.
 
-Four kinds of checks, each difference named by party and, where there is one, transfer:
+Five kinds of checks, each difference named by party and, where there is one, transfer:
 
 * **books**, per party: in every currency the debits equal the credits (the trial
   balance of :class:`zkredit.store.ledger.Ledger`), and every journal entry balances on
@@ -15,6 +15,10 @@ Four kinds of checks, each difference named by party and, where there is one, tr
   remittance agent does not know. Totals per send currency, in minor units: what was
   sent equals what was paid out (as the receiver reports it) + what was refunded + what
   is still in flight;
+* **funding**, at the remittance agent: every transfer past ``quoted`` was funded by a
+  collection, i.e. it has a pay-in reference and its ``:fund`` entry, and where the
+  sandbox rail's record is in the same database, that pay-in is ``collected`` for
+  exactly the transfer's total; a transfer never funded has no ``:fund`` entry;
 * **float**: payouts draw on prefunded money, so the remittance agent's
   ``assets:payout_float:<ccy>`` never goes below zero, nor the receiver's
   ``liabilities:partner_prefunding:<ccy>`` (a payout not covered by a funding made
@@ -370,6 +374,52 @@ def check_loans(credit: Database, remittance: Database
             "lent": {c: totals[c] for c in sorted(totals)}}, diffs
 
 
+SANDBOX_PAYINS = "remittance_sandbox_payins"
+
+
+def check_funding(remittance: Database) -> tuple[dict[str, int], list[Difference]]:
+    """Every funded transfer was collected; no unfunded one booked cash."""
+    transfers = _rows(remittance, "remittance_transfers")
+    entries = (_rows(remittance, "ledger_entries")
+               if "ledger_entries" in _tables(remittance) else [])
+    funded_entries = {str(e["id"]) for e in entries if str(e["id"]).endswith(":fund")}
+    payins = ({str(p["reference"]): p for p in _rows(remittance, SANDBOX_PAYINS)}
+              if SANDBOX_PAYINS in _tables(remittance) else None)
+    diffs: list[Difference] = []
+    collected = 0
+    for t in sorted(transfers, key=lambda r: str(r["id"])):
+        tid, state = str(t["id"]), str(t["state"])
+        booked = f"{tid}:fund" in funded_entries
+        if state in UNFUNDED:
+            if booked:
+                diffs.append(Difference("funding", "remittance", f"transfer {tid} is {state} "
+                                        "but its funding was booked", transfer=tid))
+            continue
+        reference = t.get("payin_reference")
+        if not booked or not reference:
+            missing = "funding entry" if not booked else "pay-in reference"
+            diffs.append(Difference("funding", "remittance", f"transfer {tid} is {state} "
+                                    f"without a {missing} (money never collected)",
+                                    transfer=tid))
+            continue
+        if payins is None:
+            continue
+        total = int(t["sent_minor"]) + int(t["fee_minor"])
+        p = payins.get(str(reference))
+        if p is None or p["status"] != "collected" or (
+                int(p["collected_minor"] or 0), str(p["currency"])) != (
+                total, str(t["send_currency"])):
+            found = ("no such pay-in" if p is None else
+                     f"{p['status']} {p['collected_minor']} {p['currency']}")
+            diffs.append(Difference("funding", "remittance", f"transfer {tid} is funded but "
+                                    f"its pay-in {reference} is {found}, not collected "
+                                    f"{total} {t['send_currency']}", transfer=tid,
+                                    currency=str(t["send_currency"])))
+            continue
+        collected += 1
+    return {"collected": collected}, diffs
+
+
 #: Per party, the accounts payouts draw on, and the sign their balance must keep
 #: (debits positive: an asset stays >= 0, a liability <= 0).
 FLOAT_ACCOUNTS = {"remittance": ("assets:payout_float:", 1),
@@ -411,6 +461,11 @@ def reconcile_databases(dbs: Mapping[str, Database]) -> Report:
     if "credit" in dbs and "remittance" in dbs:
         flows["credit"], found = check_loans(dbs["credit"], dbs["remittance"])
         diffs.extend(found)
+    if "remittance" in dbs and "remittance_transfers" in _tables(dbs["remittance"]):
+        funding, found = check_funding(dbs["remittance"])
+        diffs.extend(found)
+        if flows:
+            flows = {**flows, "funding": funding}
     floats: dict[str, dict[str, int]] = {}
     for name in FLOAT_ACCOUNTS:
         if name in dbs:

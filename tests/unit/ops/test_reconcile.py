@@ -61,6 +61,28 @@ def test_a_clean_demo_reconciles(data_dir: Path) -> None:
     # F14: the demo prefunded the float it paid out from (zkredit ledger fund-float).
     floats = out["flows"]["float"]
     assert floats["remittance"]["PHP"] > 0 and floats["receiver"]["PHP"] > 0
+    assert out["flows"]["funding"]["collected"] == out["flows"]["transfers"]
+
+
+def test_a_transfer_funded_without_its_collection_is_reported(data_dir: Path,
+                                                              tmp_path: Path) -> None:
+    data_dir = Path(shutil.copytree(data_dir, tmp_path / "uncollected"))
+    with _db(data_dir, "remittance") as conn:
+        short, gone = conn.execute("SELECT id, payin_reference FROM remittance_transfers "
+                                   "WHERE state = 'completed' ORDER BY id LIMIT 2").fetchall()
+        conn.execute("UPDATE remittance_sandbox_payins SET collected_minor = "
+                     "collected_minor - 1 WHERE reference = ?", (short[1],))
+        conn.execute("UPDATE remittance_transfers SET payin_reference = NULL WHERE id = ?",
+                     (gone[0],))
+
+    code, out = _cli(data_dir)
+
+    assert code == 1
+    funding = {d["transfer"]: d["message"] for d in out["differences"]
+               if d["check"] == "funding"}
+    assert set(funding) == {short[0], gone[0]}, funding
+    assert "not collected" in funding[short[0]]
+    assert "without a pay-in reference" in funding[gone[0]]
 
 
 def test_payouts_from_an_unfunded_float_are_reported(data_dir: Path, tmp_path: Path) -> None:
