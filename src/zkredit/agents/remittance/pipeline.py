@@ -193,7 +193,8 @@ class TransferPipeline:
             if row.state != _S.QUOTED:
                 return TransferState(row.state)
             now = self.clock()
-            if collection.settles:
+            if collection.status is CollectionStatus.COLLECTED and (
+                    collection.amount == request.amount):
                 entry = books.funded(amounts_of(row), reference=request.reference,
                                      rail=self.funding.name)
                 self.ledger.post(entry, reference=row.id, session=s)
@@ -226,7 +227,8 @@ class TransferPipeline:
                     raise FundingPending(
                         f"pay-in {request.reference} of {request.amount} is not collected yet")
                 collection = self.funding.cancel(request.reference, "the quote expired")
-            if collection.status is CollectionStatus.COLLECTED and not collection.settles:
+            if collection.status is CollectionStatus.COLLECTED and (
+                    collection.amount != request.amount):
                 collection = self.funding.refuse(
                     request.reference, f"collected {collection.amount}, expected "
                     f"{collection.expected}: returned to the payer")
