@@ -56,8 +56,6 @@ def test_a_clean_demo_reconciles(data_dir: Path) -> None:
     loans = out["flows"]["credit"]
     assert loans["loans"] >= 1 and loans["disbursements"] == loans["loans"]
     assert all(r["lent"] == r["sent"] > 0 for r in loans["lent"].values())
-
-
     # F14: the demo prefunded the float it paid out from (zkredit ledger fund-float).
     floats = out["flows"]["float"]
     assert floats["remittance"]["PHP"] > 0 and floats["receiver"]["PHP"] > 0
