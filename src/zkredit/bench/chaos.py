@@ -153,6 +153,7 @@ class Drill:
             cluster.start_prover(1)
             cluster.start_prover(2)
             cluster.wait_ready()
+            cluster.fund_floats()  # the treasury's prefunding, before any payout
             yield cluster, node, redis
         finally:
             cluster.stop()
@@ -235,8 +236,7 @@ class Drill:
             "duplicates": checks["duplicates"], "lost": checks["lost"],
             "reconciliation": checks["reconciliation"], "audit": checks["audit"],
             "problems": checks["problems"] + (
-                [f"reconciliation failed: {checks['reconciliation']}"]
-                if checks["reconciliation"].get("ok") is False else []) + [
+                _reconcile_problems(checks["reconciliation"])) + [
                 f"flow {o['i']} ({o['kind']}) ended {o['state']}: {o.get('error', '')}"
                 for o in self.outcomes if o["state"] not in TERMINAL[o["kind"]]],
             "wall_s": round(time.perf_counter() - started, 1),
@@ -350,13 +350,24 @@ class Drill:
     def _reconcile(self, cluster: LocalCluster) -> dict[str, Any]:
         try:
             done = cluster.cli("ledger", "reconcile", "--json", "--database-url",
-                               self.database_url, "--schema-prefix", cluster.prefix)
+                               self.database_url, "--schema-prefix", cluster.prefix,
+                               ok=(0, 1))  # 1: differences, reported below
         except Exception as exc:
             if "No such command" in str(exc):
                 return {"ok": None, "error": "`zkredit ledger reconcile` is not available"}
             return {"ok": False, "error": str(exc)[:500]}
         result: dict[str, Any] = json.loads(done.stdout)
         return result
+
+
+def _reconcile_problems(report: dict[str, Any]) -> list[str]:
+    """Each difference ``zkredit ledger reconcile`` named, or why it could not run."""
+    if report.get("ok") is not False:
+        return []
+    if "differences" not in report:
+        return [f"reconciliation failed: {report.get('error', report)}"]
+    return [f"reconciliation: {d['check']} at {d['party']}: {d['message']}"
+            for d in report["differences"]]
 
 
 def _remit_body(account: str) -> dict[str, Any]:

@@ -89,13 +89,13 @@ class LocalCluster:
     def url(self, name: str) -> str:
         return f"http://127.0.0.1:{self.port_base + OFFSETS[name]}"
 
-    def cli(self, *args: str, timeout: float = 300,
-            stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-        """Run ``zkredit ARGS``; raise with its output unless it succeeds."""
+    def cli(self, *args: str, timeout: float = 300, stdin: str | None = None,
+            ok: tuple[int, ...] = (0,)) -> subprocess.CompletedProcess[str]:
+        """Run ``zkredit ARGS``; raise with its output unless it exits with one of ``ok``."""
         done = subprocess.run([sys.executable, "-m", "zkredit.cli.main", *args],
                               env=self.env, cwd=self.root, capture_output=True, text=True,
                               timeout=timeout, input=stdin)
-        if done.returncode != 0:
+        if done.returncode not in ok:
             raise ClusterError(f"zkredit {' '.join(args)} exited {done.returncode}\n"
                                f"{done.stdout[-3000:]}\n{done.stderr[-3000:]}")
         return done
@@ -110,6 +110,19 @@ class LocalCluster:
             "--issuers-dir", str(self.issuers_dir)).stdout)
         self.add_users()
         return report
+
+    def fund_floats(self) -> None:
+        """Prefund the payout partner in every corridor currency, as an operator does:
+        ``zkredit ledger fund-float`` against the running agents' databases (review F14)."""
+        from zkredit.domain.money import Money
+        from zkredit.ops.treasury import SEED_FLOAT_MAJOR, corridor_currencies
+
+        for code in corridor_currencies():
+            amount = Money.of(SEED_FLOAT_MAJOR, code)
+            where = ["--database-url", self.database_url] if self.database_url else []
+            self.cli("ledger", "fund-float", "--currency", code, "--amount-minor",
+                     str(amount.minor), "--reference", f"cluster-seed-{code}", *where,
+                     "--schema-prefix", self.prefix, "--data-dir", str(self.root / "data"))
 
     def add_users(self) -> None:
         """The token-signing key and the demo's users, made as an operator makes them

@@ -45,8 +45,6 @@ from zkredit.zk.manifest import CircuitCatalog
 
 SEED_PORTS = {"gateway": 3000, "worker": 3001, "credit": 3002, "remittance": 3003,
               "receiver": 3004}
-DEMO_FLOAT_MAJOR = 50_000_000
-"""The payout float the demo prefunds in each corridor currency, in major units."""
 
 
 def _port_free(port: int) -> bool:
@@ -168,18 +166,15 @@ class LiveSystem:
     def _fund_floats(self) -> None:
         """Prefund the payout partner in every corridor currency (review F14), through
         the operator's path (``zkredit ledger fund-float``); once per data directory."""
-        from zkredit.domain.fees import FeeSchedule
-        from zkredit.ops.treasury import fund_float
+        from zkredit.ops.treasury import SEED_FLOAT_MAJOR, corridor_currencies, fund_float
 
         remittance, receiver = self.hosts.get("remittance"), self.hosts.get("receiver")
         if remittance is None and receiver is None:
             return
-        codes = sorted({c.code for corridor in FeeSchedule.packaged().corridors
-                        for c in (corridor.source, corridor.destination)})
-        for code in codes:
+        for code in corridor_currencies():
             fund_float(remittance.runtime.db if remittance else None,
                        receiver.runtime.db if receiver else None,
-                       Money.of(DEMO_FLOAT_MAJOR, code), f"demo-seed-{code}")
+                       Money.of(SEED_FLOAT_MAJOR, code), f"demo-seed-{code}")
 
     def _seed_users(self) -> None:
         """The demo's people and staff (development only: their passwords are public)."""

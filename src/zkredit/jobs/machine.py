@@ -64,6 +64,9 @@ class Succeeded:
 class Failed:
     error: str
     permanent: bool = False
+    retry_after_s: float | None = None
+    """At most this long before the next attempt (the handler's ``retry_after_s``): a
+    job that waits on a peer looks again soon instead of backing off for minutes."""
 
 
 Outcome = Succeeded | Failed
@@ -169,7 +172,10 @@ class JobMachine:
         elif outcome.permanent or record.attempts >= record.max_attempts:
             change = Change(updated_at=now, state=JobState.DEAD, last_error=outcome.error)
         else:
-            wait = self.policy.delay(record.attempts) * self.time_scale
+            wait = self.policy.delay(record.attempts)
+            if outcome.retry_after_s is not None:
+                wait = min(wait, max(0.0, outcome.retry_after_s))
+            wait *= self.time_scale
             change = Change(
                 updated_at=now,
                 state=JobState.FAILED,

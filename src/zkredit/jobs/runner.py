@@ -20,6 +20,12 @@ def describe(exc: BaseException) -> str:
     return text if len(text) <= _MAX_ERROR_CHARS else text[: _MAX_ERROR_CHARS - 1] + "…"
 
 
+def retry_after(exc: BaseException) -> float | None:
+    """The exception's ``retry_after_s`` (a cap on the backoff before the next attempt)."""
+    value = getattr(exc, "retry_after_s", None)
+    return float(value) if isinstance(value, int | float) and value >= 0 else None
+
+
 def run_attempt(
     spec: JobSpec,
     record: JobRecord,
@@ -50,7 +56,7 @@ def run_attempt(
             record.max_attempts,
             exc_info=True,
         )
-        return Failed(describe(exc))
+        return Failed(describe(exc), retry_after_s=retry_after(exc))
     except interrupts as exc:
         return Failed(f"{describe(exc)} (time limit {spec.timeout_s} s)")
     if result is None:

@@ -22,6 +22,17 @@ from zkredit.errors import InputError
 from zkredit.store.db import Database
 from zkredit.store.ledger import Ledger
 
+SEED_FLOAT_MAJOR = 50_000_000
+"""The payout float a development system prefunds in each corridor currency (major units)."""
+
+
+def corridor_currencies() -> list[str]:
+    """Every currency a packaged corridor sends or pays out in, sorted."""
+    from zkredit.domain.fees import FeeSchedule
+
+    return sorted({c.code for corridor in FeeSchedule.packaged().corridors
+                   for c in (corridor.source, corridor.destination)})
+
 
 @dataclass(frozen=True)
 class FloatFunding:

@@ -132,6 +132,7 @@ def test_each_agent_in_its_own_process_carries_scenarios_1_and_2(cluster: LocalC
     for n in (1, 2):  # the worker agent proves nothing itself: two prover workers share it
         c.start_prover(n)
     c.wait_ready()
+    c.fund_floats()  # `zkredit ledger fund-float` per corridor currency (F14)
 
     parties = cast(flows.DemoSystem, ExternalParties.of(c))
     worker = flows.WorkerClient(c.url("worker"))

@@ -121,6 +121,27 @@ def test_time_scale_shrinks_the_backoff(clock: Clock) -> None:
     assert failed is not None and failed.next_run_at == T0 + timedelta(seconds=0.01)
 
 
+def test_a_handler_waiting_on_a_peer_caps_the_backoff(clock: Clock) -> None:
+    policy = BackoffPolicy(jitter=0.0)  # 1 s doubling: the 10th failure would wait 300 s
+    m = JobMachine(MemoryJobStore(), lease_s=30, policy=policy, time_scale=1.0, clock=clock)
+    run = claimed(m, new_job(m, max_attempts=20))
+    for _ in range(9):
+        failed = m.settle(run, Failed("StillPending: sent", retry_after_s=10.0))
+        assert failed is not None
+        clock.advance((failed.next_run_at - clock.now).total_seconds())
+        run = claimed(m, run)
+    waited = m.settle(run, Failed("StillPending: sent", retry_after_s=10.0))
+    assert waited is not None and waited.next_run_at == clock.now + timedelta(seconds=10)
+    early = m.settle(claimed(m, _due(m, clock, waited)), Failed("x", retry_after_s=1e9))
+    # a cap longer than the backoff does not lengthen it (the policy's own cap, 300 s)
+    assert early is not None and early.next_run_at == clock.now + timedelta(seconds=300)
+
+
+def _due(m: JobMachine, clock: Clock, record: JobRecord) -> JobRecord:
+    clock.advance((record.next_run_at - clock.now).total_seconds())
+    return record
+
+
 def test_last_failure_and_permanent_failure_are_dead(machine: JobMachine, clock: Clock) -> None:
     run = claimed(machine, new_job(machine, max_attempts=1))
     dead = machine.settle(run, Failed("boom"))

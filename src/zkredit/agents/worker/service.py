@@ -75,8 +75,11 @@ REMITTANCE_REFUNDED = "worker.remittance.refunded"
 FINAL_LOAN_STATES = ("declined", "active", "failed", DISBURSEMENT_REFUNDED)
 REFUSED = "refused"  # a remittance the worker would not prove for (guard.py); final
 """Loan application states nothing moves on from (``approved`` waits for its owner)."""
-REMIT_POLLS = 16
-"""Looks at a transfer before its poll job gives up (backoff 1 s doubling to 300 s: ~40 min)."""
+POLL_AT_MOST_EVERY_S = 10.0
+"""The longest wait between two looks at an unfinished transfer."""
+REMIT_POLLS = 260
+"""Looks at a transfer before its poll job gives up (backoff 1 s doubling, at most
+POLL_AT_MOST_EVERY_S apart: about 43 min; the reconciler revives it after that)."""
 
 SubmissionSigner = Callable[[LocalAccount, dict[str, Any], dict[str, Any]], dict[str, Any] | None]
 """Signs the EIP-712 authorisation letting the lender submit the proofs on chain."""
@@ -89,7 +92,11 @@ class NotFound(InputError):
 
 
 class StillPending(ZKreditError):
-    """Raised inside a job when a peer has not finished yet: the job retries with backoff."""
+    """Raised inside a job when a peer has not finished yet: the job looks again, with
+    backoff, but never more than ``retry_after_s`` later (a transfer that takes minutes
+    is seen finished within seconds, not after a doubling wait of minutes)."""
+
+    retry_after_s = POLL_AT_MOST_EVERY_S
 
 
 class IdempotencyConflict(InputError):

@@ -48,3 +48,28 @@ def test_the_worker_finishes_exactly_on_the_state_machines_terminal_states() -> 
     from zkredit.agents.worker.service import TERMINAL
 
     assert set(TERMINAL) == {s.value for s in TERMINAL_STATES}
+
+
+def test_a_pending_transfer_is_looked_at_again_within_seconds_however_long_it_takes() -> None:
+    """The chaos drill's flow 7 (seed 1): the transfer was refunded at the provider while
+    the worker's poll, after seven looks, had backed off for minutes and still said
+    ``quoted``. A look that finds the transfer unfinished now waits at most 10 s."""
+    from dataclasses import replace
+
+    from zkredit.agents.common.runtime import utcnow
+    from zkredit.jobs.api import JobSpec
+    from zkredit.jobs.backoff import BackoffPolicy
+    from zkredit.jobs.machine import Failed, JobMachine
+    from zkredit.jobs.runner import run_attempt
+    from zkredit.jobs.store import MemoryJobStore
+
+    def look(payload: dict[str, Any]) -> None:
+        raise StillPending("transfer t1 is still sent; will check again")
+
+    machine = JobMachine(MemoryJobStore(), lease_s=30, policy=BackoffPolicy(jitter=0.0),
+                         clock=utcnow)
+    record, _ = machine.create("worker.remit.poll", {}, dedup_key=None, max_attempts=50)
+    record = replace(record, attempts=12)  # long after the first look
+    outcome = run_attempt(JobSpec("worker.remit.poll", look), record)
+    assert isinstance(outcome, Failed) and outcome.retry_after_s == 10.0
+    assert BackoffPolicy(jitter=0.0).delay(12) == 300.0  # what it waited before
