@@ -165,11 +165,13 @@ class JobQueue(Protocol):
         ...
 
     def ensure(self, kind: str, payload: JsonObject, *, dedup_key: str) -> JobId:
-        """Like :meth:`enqueue`, but a dead job under ``dedup_key`` is revived (resuming work)."""
+        """Like :meth:`enqueue`, but a dead job under ``dedup_key`` is revived, and a live one
+        long overdue (its delivery lost) is delivered again: what resuming work needs."""
         ...
 
     def revive(self, dedup_key: str) -> JobStatus | None:
-        """Revive the dead job ``dedup_key`` names; create nothing. ``None`` if there is none."""
+        """Revive the dead job ``dedup_key`` names, or deliver a long overdue live one again;
+        create nothing. ``None`` if there is none."""
         ...
 
     def start(self) -> None:

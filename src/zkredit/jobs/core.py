@@ -15,7 +15,7 @@ import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from zkredit.jobs import hooks
 from zkredit.jobs.api import (
@@ -38,6 +38,24 @@ from zkredit.jobs.runner import run_attempt
 from zkredit.jobs.store import JobStore
 
 log = logging.getLogger(__name__)
+
+REDELIVER_GRACE_S = 30.0
+"""The least time a live job may sit past its due time (or, running, past its lease's
+expiry) unclaimed before :meth:`StoreQueue.ensure` / :meth:`StoreQueue.revive` deliver it
+again: its message was lost (a dramatiq consumer that lost its Redis connection drops the
+delayed messages it holds, and keeps heartbeating, so the broker never requeues them).
+Long enough that a job merely waiting its turn behind busy workers is rarely sent twice;
+a second message is harmless anyway (the claim is a compare-and-set), only wasted work.
+The effective grace is ``max(lease_s, REDELIVER_GRACE_S)`` unless a queue is given one:
+a running attempt renews its lease every ``lease_s / 3``, so it is never that late."""
+
+
+def redeliver_grace(lease_s: float, override_s: float | None = None) -> timedelta:
+    """The grace a queue with ``lease_s`` uses (``override_s`` if given; tests shorten it)."""
+    seconds = max(lease_s, REDELIVER_GRACE_S) if override_s is None else override_s
+    if seconds < 0:
+        raise ValueError(f"the redelivery grace must not be negative, got {seconds} s")
+    return timedelta(seconds=seconds)
 
 
 @dataclass(frozen=True)
@@ -64,8 +82,10 @@ class StoreQueue(ABC):
         policy: BackoffPolicy | None = None,
         time_scale: float = 1.0,
         clock: Callable[[], datetime] = utcnow,
+        redeliver_after_s: float | None = None,
     ) -> None:
         self.store = store
+        self.redeliver_after = redeliver_grace(lease_s, redeliver_after_s)
         self.machine = JobMachine(
             store,
             lease_s=lease_s,
@@ -176,27 +196,54 @@ class StoreQueue(ABC):
         return record.status()
 
     def ensure(self, kind: str, payload: JsonObject, *, dedup_key: str) -> JobId:
-        """:meth:`enqueue`, and revive the job if the one ``dedup_key`` names is dead.
+        """:meth:`enqueue`, then revive the job if dead, or deliver it again if overdue.
 
         What resuming needs: a plain enqueue returns a dead job's id and runs nothing,
-        which strands the work that job was for.
+        which strands the work that job was for; and a live job whose message was lost
+        (see :data:`REDELIVER_GRACE_S`) would wait for ever just the same.
         """
         job_id = self.enqueue(kind, payload, dedup_key=dedup_key)
-        self._revive_if_dead(job_id)
+        self._resume(job_id)
         return job_id
 
     def revive(self, dedup_key: str) -> JobStatus | None:
-        """Revive the job ``dedup_key`` names if it is dead; create nothing. Its status."""
+        """Revive the job ``dedup_key`` names if dead, or deliver it again if overdue;
+        create nothing. Its status."""
         record = self.store.find(dedup_key)
         if record is None:
             return None
-        self._revive_if_dead(record.id)
+        self._resume(record.id)
         return self.status(record.id)
 
-    def _revive_if_dead(self, job_id: JobId) -> None:
-        if self.status(job_id).state is JobState.DEAD:
+    def overdue(self, record: JobRecord) -> bool:
+        """Whether ``record`` is live but nobody has claimed it for longer than the grace
+        after it fell due (queued/failed) or its lease expired (running): its delivery
+        was lost, and nothing but a new one will run it."""
+        if record.state.finished:
+            return False
+        return self.machine.clock() - record.next_run_at > self.redeliver_after
+
+    def _resume(self, job_id: JobId) -> None:
+        """Make the job ``job_id`` names move on again if nothing else will."""
+        record = self.machine.get(job_id)
+        if record.state is JobState.DEAD:
             with contextlib.suppress(JobStateError):  # revived by a concurrent caller
                 self.retry_dead(job_id)
+        elif self.overdue(record):
+            self._redeliver(record)
+
+    def _redeliver(self, record: JobRecord) -> None:
+        """Send an overdue job's message again; a new delivery, never a new job. Only one
+        delivery can claim each attempt (the claim is a compare-and-set), so a message
+        that was not lost after all costs a look at the store and runs nothing twice."""
+        late = (self.machine.clock() - record.next_run_at).total_seconds()
+        log.warning(
+            "job %s (%s) is %s and %.0f s overdue: its delivery was lost; delivering it again",
+            record.id, record.kind, record.state.value, late)
+        if record.kind in self._specs:
+            self._deliver(record, None)
+        else:  # an operator's process: the agent's workers take it
+            self._revived_elsewhere(record)
 
     # -- worker side ------------------------------------------------------------
 
@@ -254,8 +301,8 @@ class StoreQueue(ABC):
         """A kind was registered (the Redis queue declares its dramatiq actor here)."""
 
     def _revived_elsewhere(self, record: JobRecord) -> None:  # noqa: B027 - an optional hook
-        """A job of a kind this process does not run was revived: polling workers find it
-        by themselves; a pushed transport must arrange delivery."""
+        """A job of a kind this process does not run was revived or is overdue: polling
+        workers find it by themselves; a pushed transport must arrange delivery."""
 
     @abstractmethod
     def _deliver(self, record: JobRecord, at: datetime | None) -> None:

@@ -50,10 +50,12 @@ class InProcessQueue(StoreQueue):
         time_scale: float = 1.0,
         policy: BackoffPolicy | None = None,
         clock: Callable[[], datetime] = utcnow,
+        redeliver_after_s: float | None = None,
     ) -> None:
         self.jobs: PollableJobStore = store if store is not None else MemoryJobStore()
         super().__init__(
-            self.jobs, lease_s=lease_s, policy=policy, time_scale=time_scale, clock=clock
+            self.jobs, lease_s=lease_s, policy=policy, time_scale=time_scale, clock=clock,
+            redeliver_after_s=redeliver_after_s,
         )
         if workers < 1:
             raise ValueError(f"workers must be at least 1, got {workers}")

@@ -36,7 +36,7 @@ import redis
 from dramatiq.brokers.redis import RedisBroker
 from dramatiq.middleware import Interrupt, Retries, ShutdownNotifications, TimeLimit
 
-from zkredit.jobs.api import DEFAULT_TIMEOUT_S, ISOLATED_QUEUES, JobId, JobSpec, JobState
+from zkredit.jobs.api import DEFAULT_TIMEOUT_S, ISOLATED_QUEUES, JobId, JobSpec
 from zkredit.jobs.backoff import BackoffPolicy
 from zkredit.jobs.core import StoreQueue
 from zkredit.jobs.record import JobRecord, utcnow
@@ -69,6 +69,9 @@ class RedisQueueOptions:
     resend_after_s: float = 30.0
     #: Multiplies retry delays (tests only).
     time_scale: float = 1.0
+    #: How long past due an unclaimed live job must be before ensure()/revive() send it
+    #: again (None: max(lease_s, 30 s); see zkredit.jobs.core.REDELIVER_GRACE_S).
+    redeliver_after_s: float | None = None
 
 
 def _actor_name(queue: str) -> str:
@@ -99,6 +102,7 @@ class RedisJobQueue(StoreQueue):
             policy=policy,
             time_scale=opts.time_scale,
             clock=clock,
+            redeliver_after_s=opts.redeliver_after_s,
         )
         self.broker = RedisBroker(  # type: ignore[no-untyped-call]  # dramatiq leaves it untyped
             url=broker_url or redis_url,
@@ -170,17 +174,19 @@ class RedisJobQueue(StoreQueue):
             self._send(queue, job_id, visit.again_at + timedelta(milliseconds=50), timeout_s)
 
     def resend_unsent(self, older_than_s: float | None = None) -> int:
-        """Send the first message of jobs whose producer died between storing and sending."""
+        """Send the message of jobs listed as unsent: a producer died between storing a job
+        and sending its first message, or a process without the kind's handler revived
+        it or found it overdue (see :meth:`_revived_elsewhere`)."""
         age = self.options.resend_after_s if older_than_s is None else older_than_s
         cutoff = self.machine.clock() - timedelta(seconds=age)
         count = 0
         for job_id in self.redis_store.unsent_before(cutoff):
             record = self.store.get(job_id)
-            if record is not None and record.state is JobState.QUEUED and record.kind in self.kinds:
+            if record is None or record.state.finished:
+                self.redis_store.mark_sent(job_id)
+            elif record.kind in self.kinds:  # a duplicate message would only bounce
                 self._deliver(record, None)
                 count += 1
-            elif record is None or record.state is not JobState.QUEUED:
-                self.redis_store.mark_sent(job_id)
         return count
 
     # -- lifecycle --------------------------------------------------------------------

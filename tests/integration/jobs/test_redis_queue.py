@@ -13,6 +13,7 @@ import redis
 from tests.unit.jobs.queue_suite import WAIT_S, Calls, JobQueueSuite, MakeQueue
 from tests.unit.jobs.store_suite import JobStoreSuite
 from zkredit.jobs import JobState, JobStore, JsonObject, RedisJobQueue, RedisQueueOptions
+from zkredit.jobs.api import JobId
 from zkredit.jobs.core import StoreQueue
 from zkredit.jobs.record import utcnow
 from zkredit.jobs.redis_store import RedisJobStore
@@ -155,3 +156,80 @@ def _wait_until(condition: Callable[[], bool], timeout: float = WAIT_S) -> None:
         if time.monotonic() > deadline:
             raise AssertionError(f"condition not met within {timeout} s")
         time.sleep(0.005)
+
+
+def test_ensure_redelivers_a_retry_whose_delayed_message_was_dropped(
+    redis_url: str, namespace: str
+) -> None:
+    """The chaos drill's stall: a consumer that lost its Redis connection dropped the
+    delayed retry message it held (and kept heartbeating, so the broker never requeues
+    it). The job stays failed, due, unclaimed; resuming (ensure) must deliver it again,
+    and the job then completes exactly once."""
+    clock = SkewedClock()
+    q = RedisJobQueue(redis_url, options(namespace, redeliver_after_s=5.0, time_scale=0.001),
+                      clock=clock)
+    calls = Calls()
+
+    def step(payload: JsonObject) -> JsonObject:
+        if calls.bump() == 1:
+            raise RuntimeError("peer unreachable")
+        return {"calls": calls.n}
+
+    q.register("step", step)
+    send = q._send
+    dropped: list[JobId] = []
+
+    def lossy(queue: str, job_id: JobId, at: datetime | None, timeout_s: float) -> None:
+        if at is not None and not dropped:  # the retry message, lost once
+            dropped.append(job_id)
+            return
+        send(queue, job_id, at, timeout_s)
+
+    q._send = lossy  # type: ignore[method-assign]
+    q.start()
+    try:
+        job = q.ensure("step", {"loan": "L-1"}, dedup_key="disburse:L-1")
+        _wait_until(lambda: bool(dropped))
+        assert dropped == [job]
+        time.sleep(0.5)  # long past its (scaled) retry delay: nothing runs it
+        stuck = q.status(job)
+        assert (stuck.state, stuck.attempts, calls.n) == (JobState.FAILED, 1, 1)
+        assert stuck.next_run_at < utcnow()
+
+        # Overdue, but not yet by the grace: resuming leaves it alone.
+        assert q.ensure("step", {"loan": "L-1"}, dedup_key="disburse:L-1") == job
+        time.sleep(0.5)
+        assert (q.status(job).state, calls.n) == (JobState.FAILED, 1)
+
+        clock.skew = timedelta(seconds=6)
+        assert q.ensure("step", {"loan": "L-1"}, dedup_key="disburse:L-1") == job
+
+        status = q.wait(job, WAIT_S)
+        assert (status.state, status.attempts, status.result) == (
+            JobState.DONE, 2, {"calls": 2})
+        time.sleep(0.3)
+        assert calls.n == 2
+    finally:
+        q.stop(timeout=5)
+
+
+def test_redelivered_overdue_job_sent_twice_runs_once(redis_url: str, namespace: str) -> None:
+    """Two resumes at once (or a message that was only late, not lost): two messages,
+    one attempt, because the claim is a compare-and-set."""
+    clock = SkewedClock()
+    q = RedisJobQueue(redis_url, options(namespace, redeliver_after_s=5.0, lease_s=0.5),
+                      clock=clock)
+    calls = Calls()
+    q.register("step", lambda p: {"calls": calls.bump()})
+    record, _ = q.machine.create("step", {}, dedup_key="k", max_attempts=3)  # never sent
+    q.start()
+    try:
+        clock.skew = timedelta(seconds=6)
+        q.ensure("step", {}, dedup_key="k")
+        q.revive("k")
+        q._send("default", record.id, None, 60)  # and the original, late after all
+        status = q.wait(record.id, WAIT_S)
+        time.sleep(1.0)  # every copy has been consumed (they bounce or find it done)
+        assert (status.state, status.attempts, calls.n) == (JobState.DONE, 1, 1)
+    finally:
+        q.stop(timeout=5)
