@@ -20,6 +20,11 @@ Crash safety comes from two mechanisms:
 * the dead attempt's lease (``lease_s``) expires, and the redelivered message
   claims the job, counting the lost attempt.
 
+A consumer that is alive but lost its connection drops the delayed messages it held
+and keeps heartbeating, so neither mechanism brings them back: resuming the job
+(:meth:`StoreQueue.ensure` / ``revive``, which the reconciler calls) sends it again
+once it is overdue by more than the grace (:data:`zkredit.jobs.core.REDELIVER_GRACE_S`).
+
 See docs/decisions/0005-job-queue.md for the settings and measured times.
 """
 
